@@ -1,0 +1,204 @@
+"""The episode runtime: one live run of one task.
+
+The same code path serves the reference solution inside the gate and the policy at training
+time, so what was verified is exactly what the learner sees. Nothing here raises into the
+caller for a bad call or a junk answer: those become error results and failing verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+
+from .family import Family, get_family
+from .model import JSON, Environment, Task, ToolCall, Verdict, canonical_json
+from .tools import ToolError
+
+MAX_ANSWER_CHARS = 200_000
+MAX_ARGUMENT_CHARS = 20_000
+
+
+@lru_cache(maxsize=4096)
+def _validator(schema_json: str) -> jsonschema.protocols.Validator:
+    schema = json.loads(schema_json)
+    return jsonschema.Draft202012Validator(schema, format_checker=None)
+
+
+def schema_error(schema: dict, value: JSON) -> str | None:
+    """The first validation error of `value` against `schema`, or None if it is valid."""
+    error = jsonschema.exceptions.best_match(_validator(canonical_json(schema)).iter_errors(value))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{where + ': ' if where else ''}{error.message[:300]}"
+
+
+def _finite(value: Any) -> bool:
+    """True if the value holds no NaN or infinity (jsonschema calls NaN a number)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _error(message: str) -> str:
+    return canonical_json({"error": message})
+
+
+class FamilyVersionError(ValueError):
+    """The row was made by another version of its family than the one installed."""
+
+
+class Episode:
+    def __init__(self, family: Family, task: Task, database: dict) -> None:
+        self.family = family
+        self.task = task
+        self._initial = database
+        self._db = database
+        self._copied = False  # write tools get a private copy on first use
+        self._tools = {name: family.toolbox[name] for name in task.tool_names}
+        self.calls: list[ToolCall] = []  # calls that reached a tool, in order
+        self.attempts = 0  # every call, valid or not, spends budget
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_task(cls, env: Environment, task: Task) -> "Episode":
+        return cls(get_family(task.family), task, env.database)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Episode":
+        """Replay a written row: everything comes from the row and the installed family code."""
+
+        def load(key: str) -> Any:
+            value = row[key]
+            return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+        family = get_family(row["family"])
+        if str(row["family_version"]) != family.version:
+            raise FamilyVersionError(
+                f"row {row['task_id']} was made by {row['family']} version {row['family_version']}; "
+                f"installed version is {family.version}"
+            )
+        tools = load("tools")
+        environment = load("environment")
+        tool_names = tuple(t["function"]["name"] for t in tools)
+        installed = [s.openai() for s in family.toolbox.specs(tool_names)] if all(
+            n in family.toolbox for n in tool_names
+        ) else None
+        if installed is None or canonical_json(installed) != canonical_json(tools):
+            raise FamilyVersionError(f"row {row['task_id']}: its tools differ from the installed {family.name} tools")
+        task = Task(
+            task_id=row["task_id"],
+            env_id=row["env_id"],
+            family=row["family"],
+            family_version=str(row["family_version"]),
+            seed=int(row["seed"]),
+            level=int(row["difficulty"]),
+            index=int(row["task_index"]),
+            instruction=row["prompt"][-1]["content"] if row["prompt"] else "",
+            tool_names=tool_names,
+            spec=load("spec"),
+            answer_schema=load("answer_schema"),
+            max_tool_calls=int(row["max_tool_calls"]),
+        )
+        return cls(family, task, environment["database"])
+
+    # ---- what the agent sees ------------------------------------------------------------
+    @property
+    def tools(self) -> list[dict]:
+        return [tool.spec.openai() for tool in self._tools.values()]
+
+    @property
+    def budget_left(self) -> int:
+        return max(0, self.task.max_tool_calls - self.attempts)
+
+    @property
+    def state(self) -> dict:
+        """The episode's current database. For verifiers and tests; never shown to a policy."""
+        return self._db
+
+    def call(self, name: Any, arguments: Any = None) -> str:
+        """Run one tool call; returns the tool's result (or `{"error": ...}`) as a JSON string."""
+        self.attempts += 1
+        if self.attempts > self.task.max_tool_calls:
+            return _error(f"tool-call budget of {self.task.max_tool_calls} calls is exhausted")
+        if not isinstance(name, str) or name not in self._tools:
+            return _error(f"unknown tool {str(name)[:80]!r}; available: {', '.join(self._tools)}")
+        tool = self._tools[name]
+        if arguments is None:
+            arguments = {}
+        if isinstance(arguments, (str, bytes)):
+            if len(arguments) > MAX_ARGUMENT_CHARS:
+                return _error("arguments are too long")
+            try:
+                arguments = json.loads(arguments)
+            except ValueError:
+                return _error("arguments are not valid JSON")
+        if not isinstance(arguments, dict):
+            return _error("arguments must be a JSON object")
+        if not _finite(arguments):
+            return _error("arguments contain NaN or infinity")
+        problem = schema_error(tool.spec.parameters, arguments)
+        if problem is not None:
+            return _error(f"invalid arguments for {name}: {problem}")
+        if tool.spec.writes and not self._copied:
+            self._db = pickle.loads(pickle.dumps(self._db, protocol=pickle.HIGHEST_PROTOCOL))
+            self._copied = True
+        try:
+            result = tool.fn(self._db, **arguments)
+        except ToolError as exc:
+            result = {"error": str(exc)}
+        except Exception as exc:  # a fault in our tool must not reach the policy as an exception
+            result = {"error": f"{name} failed: {type(exc).__name__}"}
+        self.calls.append(ToolCall(name, arguments))
+        return canonical_json(result)
+
+    def submit(self, answer: Any) -> Verdict:
+        """Judge the final answer and the episode's final database. Never raises."""
+        try:
+            return self._judge(answer)
+        except Exception as exc:  # pragma: no cover - _judge already guards the family code
+            return Verdict(False, 0.0, ("verifier",), (), f"verifier error: {type(exc).__name__}")
+
+    def _judge(self, answer: Any) -> Verdict:
+        schema = self.task.answer_schema
+        if isinstance(answer, bytes):
+            answer = answer.decode("utf-8", "replace")
+        if isinstance(answer, str) and schema.get("type") in ("object", "array"):
+            if len(answer) > MAX_ANSWER_CHARS:
+                return _invalid("answer is too large")
+            try:
+                answer = json.loads(answer)
+            except ValueError:
+                return _invalid("answer is not valid JSON")
+        try:
+            if len(canonical_json(answer)) > MAX_ANSWER_CHARS:
+                return _invalid("answer is too large")
+        except (TypeError, ValueError):
+            return _invalid("answer is not JSON (or contains NaN or infinity)")
+        problem = schema_error(schema, answer)
+        if problem is not None:
+            return _invalid(f"answer does not match the answer schema: {problem}")
+        try:
+            held = self.family.judge(self.task.spec, answer, self._db, self._initial)
+        except Exception as exc:
+            return Verdict(False, 0.0, ("verifier",), (), f"verifier error: {type(exc).__name__}: {exc}"[:300])
+        ids = self.task.constraint_ids
+        if set(held) != set(ids):
+            return Verdict(False, 0.0, ("verifier",), (), "verifier judged other constraints than the spec lists")
+        results = tuple((cid, bool(held[cid])) for cid in ids)
+        failed = tuple(cid for cid, ok in results if not ok)
+        return Verdict(not failed, 0.0 if failed else 1.0, failed, results)
+
+
+def _invalid(message: str) -> Verdict:
+    return Verdict(False, 0.0, ("answer_schema",), (), message)

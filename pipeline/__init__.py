@@ -1,0 +1,1 @@
+"""Config, plan, Ray execution, shard writer, manifest, CLI, reports and exporters."""

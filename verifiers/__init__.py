@@ -1,0 +1,1 @@
+"""The verification gate, baselines, JSON Schemas and the sandbox for untrusted code."""

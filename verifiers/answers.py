@@ -1,0 +1,134 @@
+"""Schema-shaped values: the minimal answer for do-nothing controls, and random answers and
+arguments for the no-tool and random-tool baselines (and for property tests).
+
+Values are drawn from pools (strings and numbers the baseline has seen: the instruction, or tool
+results), so a baseline can hit a real id by chance; that is what makes it a fair control.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from synthgym.envs.model import JSON
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*[A-Za-z0-9]|\d+(?:\.\d+)?")
+
+
+@dataclass
+class Pools:
+    strings: list[str] = field(default_factory=list)
+    numbers: list[float] = field(default_factory=list)
+    _seen: set = field(default_factory=set)
+
+    def add_text(self, text: str) -> None:
+        for token in _TOKEN.findall(text):
+            if token[0].isdigit():
+                self.add_number(float(token))
+            else:
+                self.add_string(token)
+
+    def add_string(self, value: str) -> None:
+        key = ("s", value)
+        if key not in self._seen and len(value) <= 200:
+            self._seen.add(key)
+            self.strings.append(value)
+
+    def add_number(self, value: float) -> None:
+        key = ("n", value)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.numbers.append(value)
+
+    def harvest(self, value: JSON, depth: int = 0) -> None:
+        """Collect strings and numbers from a tool result (bounded, in document order)."""
+        if depth > 6:
+            return
+        if isinstance(value, dict):
+            for key in sorted(value):
+                self.harvest(value[key], depth + 1)
+        elif isinstance(value, list):
+            for item in value[:50]:
+                self.harvest(item, depth + 1)
+        elif isinstance(value, bool):
+            return
+        elif isinstance(value, (int, float)):
+            self.add_number(value)
+        elif isinstance(value, str):
+            self.add_string(value)
+
+
+def minimal_value(schema: dict) -> JSON:
+    """The smallest value of the schema's shape: what an agent that did nothing might send."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: minimal_value(props[k]) for k in schema.get("required", []) if k in props}
+    if kind == "array":
+        return [minimal_value(schema.get("items", {})) for _ in range(schema.get("minItems", 0))]
+    if kind == "string":
+        return "" if schema.get("minLength", 0) == 0 else "x" * schema["minLength"]
+    if kind == "integer":
+        return int(schema.get("minimum", 0))
+    if kind == "number":
+        return float(schema.get("minimum", 0))
+    if kind == "boolean":
+        return False
+    return None
+
+
+def sample_value(schema: dict, rng: random.Random, pools: Pools, depth: int = 0) -> JSON:
+    """A random value of the schema's shape, drawing from the pools most of the time."""
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return sample_value(rng.choice(schema[key]), rng, pools, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = rng.choice(kind)
+    if kind == "object" and depth < 6:
+        props = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        return {
+            k: sample_value(props[k], rng, pools, depth + 1)
+            for k in sorted(props)
+            if k in required or rng.random() < 0.5
+        }
+    if kind == "array" and depth < 6:
+        low = schema.get("minItems", 0)
+        high = min(schema.get("maxItems", low + 4), low + 4)
+        items = schema.get("items", {})
+        out = [sample_value(items, rng, pools, depth + 1) for _ in range(rng.randint(low, max(low, high)))]
+        if schema.get("uniqueItems"):
+            unique = []
+            for item in out:
+                if item not in unique:
+                    unique.append(item)
+            out = unique if len(unique) >= low else out[:0] + unique
+        return out
+    if kind == "string":
+        if pools.strings and rng.random() < 0.9:
+            return rng.choice(pools.strings)
+        return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(rng.randint(1, 8)))
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if pools.numbers and rng.random() < 0.8:
+            value = rng.choice(pools.numbers)
+        else:
+            value = rng.uniform(low if low is not None else 0, high if high is not None else 1000)
+        if low is not None:
+            value = max(value, low)
+        if high is not None:
+            value = min(value, high)
+        return int(round(value)) if kind == "integer" else round(float(value), 2)
+    if kind == "boolean":
+        return rng.random() < 0.5
+    return None
