@@ -1,0 +1,85 @@
+"""`synthgym bench`: the speed and memory figures, all from one invocation.
+
+Runs the same plan three ways into temporary directories: a plain in-process loop, the Ray
+pipeline with one worker, and with two. Reports certified tasks/s, per-family build and gate
+milliseconds, the gate's share of worker time, peak RSS of the whole process tree (sampled), and
+the ratios (2 workers / 1 worker; Ray per core / in-process loop).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+
+import psutil
+
+from synthgym.envs.family import family_names
+
+from .config import build_config
+
+
+class RssSampler:
+    """Peak resident memory of this process and all its children (Ray's included), sampled."""
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(interval_s,), daemon=True)
+
+    def _loop(self, interval_s: float) -> None:
+        me = psutil.Process(os.getpid())
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(interval_s)
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def default_bench_families() -> list[str]:
+    from synthgym.envs.family import get_family
+
+    return [n for n in family_names() if not getattr(get_family(n), "needs_sandbox", False)]
+
+
+def bench(tasks: int, families: str | None = None) -> dict:
+    from .run import run
+
+    names = [f.strip() for f in families.split(",")] if families else default_bench_families()
+    config = build_config({"tasks": tasks, "families": names, "seed": 0})
+    figures: dict = {"tasks_planned": tasks, "families": names}
+    with tempfile.TemporaryDirectory(prefix="synthgym-bench-") as tmp, RssSampler() as rss:
+        loop = run(config, f"{tmp}/loop", in_process=True, progress=False)
+        one = run(config, f"{tmp}/ray1", workers=1, progress=False)
+        two = run(config, f"{tmp}/ray2", workers=2, progress=False)
+    gate_ms = sum(ms["gate_ms_total"] + ms["build_ms_total"] for ms in loop.family_ms.values())
+    figures.update(
+        {
+            "certified_tasks": two.accepted,
+            "certified_tasks_per_s": round(two.tasks_per_s, 2),
+            "in_process_tasks_per_s": round(loop.tasks_per_s, 2),
+            "ray_1_worker_tasks_per_s": round(one.tasks_per_s, 2),
+            "ray_2_workers_tasks_per_s": round(two.tasks_per_s, 2),
+            "ratio_2_workers_to_1": round(two.tasks_per_s / one.tasks_per_s, 3) if one.tasks_per_s else None,
+            "ratio_ray_per_core_to_loop": round(two.tasks_per_s / 2 / loop.tasks_per_s, 3) if loop.tasks_per_s else None,
+            # build + certify time over the in-process loop's wall time: the rest is writing and reporting
+            "gate_share_of_time": round(gate_ms / (loop.elapsed_s * 1000), 3) if loop.elapsed_s else None,
+            "per_family_ms": loop.family_ms,
+            "peak_rss_mb": round(rss.peak / (1 << 20), 1),
+        }
+    )
+    return figures
+

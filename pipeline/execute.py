@@ -1,0 +1,128 @@
+"""Execution: certify work units on Ray workers (or in-process, for comparison), turning every
+failure of a unit (an exception, a crashed worker, a hang past its time limit) into rejections
+with that reason so the run goes on."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from synthgym.envs.family import env_id_for, get_family
+from synthgym.envs.model import Rejection
+from synthgym.envs.rows import task_row
+from synthgym.verifiers.gate import Certified, certify_environment
+
+from .config import RunConfig, import_plugins
+from .plan import WorkUnit, split_for
+from .shards import rejection_row
+
+
+@dataclass
+class UnitResult:
+    unit: WorkUnit
+    task_rows: list[dict]
+    rejection_rows: list[dict]
+    build_ms: float = 0.0
+    gate_ms: float = 0.0
+    verify_ms: list[float] = field(default_factory=list)
+
+
+def process_unit(unit: WorkUnit, config: RunConfig) -> UnitResult:
+    """Build one environment, certify its slots, and return its rows (runs inside a worker)."""
+    import_plugins(config.plugins)
+    family = get_family(unit.family)
+    slots = [(level, list(indices)) for level, indices in unit.slots]
+    outcome = certify_environment(family, unit.seed, slots, config.gate)
+    result = UnitResult(unit, [], [], build_ms=outcome.build_ms)
+    split = split_for(config, family.name, env_id_for(family, unit.seed))
+    for item in outcome.outcomes:
+        if isinstance(item, Certified):
+            row = task_row(family, outcome.env, outcome.env_json, item.task, item.reference, item.certificate, split)
+            result.task_rows.append(row)
+            result.gate_ms += item.gate_ms
+            result.verify_ms.append(item.verify_ms)
+        else:
+            result.rejection_rows.append(rejection_row(item))
+    return result
+
+
+def failed_unit(unit: WorkUnit, check: str, reason: str) -> UnitResult:
+    """Every slot of a unit that could not finish, as rejections naming why."""
+    family = get_family(unit.family)
+    env_id = env_id_for(family, unit.seed)
+    rows = [
+        rejection_row(
+            Rejection(f"{env_id}-L{level}-{indices[0]}", env_id, family.name, family.version, unit.seed, level, check, reason)
+        )
+        for level, indices in unit.slots
+    ]
+    return UnitResult(unit, [], rows)
+
+
+def run_in_process(units: list[WorkUnit], config: RunConfig) -> Iterator[UnitResult]:
+    """The plain loop, for `bench` (the Ray pipeline is measured against it)."""
+    for unit in units:
+        try:
+            yield process_unit(unit, config)
+        except Exception as exc:
+            yield failed_unit(unit, "exception", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def start_ray(address: str | None, workers: int | None) -> int:
+    """Connect to a cluster by address, reuse a running local instance, or start one.
+    Returns how many units may be in flight at once."""
+    import ray
+
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        else:
+            ray.init(
+                num_cpus=workers or os.cpu_count() or 1,
+                include_dashboard=False,
+                logging_level="WARNING",
+                log_to_driver=False,
+            )
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    return max(1, min(workers, cpus) if workers else cpus)
+
+
+def run_on_ray(
+    units: list[WorkUnit], config: RunConfig, in_flight: int, on_submit: Callable[[WorkUnit], None] | None = None
+) -> Iterator[UnitResult]:
+    """Yield each unit's result as it completes, with at most `in_flight` units running."""
+    import ray
+    from ray.exceptions import GetTimeoutError, RayTaskError, TaskCancelledError, WorkerCrashedError
+
+    remote = ray.remote(max_retries=0)(process_unit)
+    config_ref = ray.put(config)
+    pending = list(reversed(units))
+    running: dict = {}  # object ref -> (unit, deadline)
+    while pending or running:
+        while pending and len(running) < in_flight:
+            unit = pending.pop()
+            running[remote.remote(unit, config_ref)] = (unit, time.monotonic() + config.unit_timeout_s)
+            if on_submit:
+                on_submit(unit)
+        ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+        now = time.monotonic()
+        for ref in ready:
+            unit, _deadline = running.pop(ref)
+            try:
+                yield ray.get(ref)
+            except WorkerCrashedError:
+                yield failed_unit(unit, "crash", "the worker process died while certifying this environment")
+            except RayTaskError as exc:
+                cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+                yield failed_unit(unit, "exception", f"{type(cause).__name__}: {cause}"[:500])
+            except (TaskCancelledError, GetTimeoutError) as exc:
+                yield failed_unit(unit, "timeout", f"cancelled: {type(exc).__name__}")
+            except Exception as exc:  # e.g. the node holding the result was lost
+                yield failed_unit(unit, "crash", f"{type(exc).__name__}: {exc}"[:500])
+        for ref, (unit, deadline) in list(running.items()):
+            if now > deadline:
+                ray.cancel(ref, force=True)  # kills the worker: a hung family cannot stall the run
+                running.pop(ref)
+                yield failed_unit(unit, "timeout", f"exceeded the unit time limit of {config.unit_timeout_s:g} s")
