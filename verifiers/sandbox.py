@@ -95,7 +95,8 @@ SANDBOX_UID = "65534:65534"
 
 _MAGIC = b"SGX1"
 _HDR = struct.Struct(">4sI")
-_MAX_RESPONSE = 32 * 1024 * 1024  # same bound as the harness
+_MAX_REQUEST = 64 * 1024 * 1024  # same bounds as the harness
+_MAX_RESPONSE = 32 * 1024 * 1024
 _MAX_INPUTS = 256
 _STDERR_KEEP = 16 * 1024
 
@@ -353,9 +354,9 @@ class _Box:
             self.destroy()
             raise
 
-    def request(self, payload: dict, deadline: float) -> tuple[dict, dict]:
+    def request(self, data: bytes, deadline: float) -> tuple[dict, dict]:
         self.uses += 1
-        self.conn.send(_frame(payload), deadline)
+        self.conn.send(data, deadline)
         response = self.conn.read_frame(deadline)
         status = self.conn.read_frame(deadline)
         if status.get("type") != "status":
@@ -509,6 +510,9 @@ class Sandbox:
 
     # -- one request
     def _request(self, payload: dict, budget_s: float) -> tuple[dict | None, _Failure | None]:
+        data = _frame(payload)
+        if len(data) > _MAX_REQUEST:
+            raise ValueError(f"request of {len(data)} bytes exceeds the {_MAX_REQUEST}-byte limit")
         for attempt in (1, 2):
             box = self._acquire()
             reused = box.uses > 0
@@ -516,7 +520,7 @@ class Sandbox:
             try:
                 deadline = time.monotonic() + budget_s + self.grace_s
                 try:
-                    response, status = box.request(payload, deadline)
+                    response, status = box.request(data, deadline)
                 except _Deadline:
                     return None, _Failure(
                         f"no answer within the host deadline ({budget_s + self.grace_s:.1f} s); "
@@ -531,9 +535,9 @@ class Sandbox:
                         oom_killed=oom)
                 except _ProtocolError as exc:
                     return None, _Failure(f"sandbox protocol error: {exc}", too_big=True)
-                reusable = status.get("clean") is True
-                if response.get("type") == "error":
+                if response.get("type") == "error":  # never reuse a container after this
                     return None, _Failure("sandbox harness error: " + str(response.get("error")))
+                reusable = status.get("clean") is True
                 return response, None
             finally:
                 self._release(box, reusable)
@@ -545,6 +549,10 @@ class Sandbox:
         """Run ``python3 main.py *argv`` in /work with ``program`` as main.py, ``files``
         written beside it (relative names), ``stdin`` fed to it. Files the program leaves
         in /work/out come back in ``files`` (size-capped)."""
+        for name in files or {}:
+            parts = [p for p in str(name).replace("\\", "/").split("/") if p not in ("", ".")]
+            if str(name).startswith("/") or not parts or ".." in parts or parts == ["main.py"]:
+                raise ValueError(f"file name not allowed in the sandbox: {name!r}")
         payload = {
             "op": "run", "program": program, "stdin": _b64(stdin),
             "files": {str(k): _b64(v) for k, v in (files or {}).items()},
@@ -726,11 +734,14 @@ def judge_function(source: str, function_name: str, inputs: list,
                      per_input_timeout_s=per_input_timeout_s, float_tol=float_tol)
 
 
-def sandbox_containers(owner_pid: int | None = None) -> list[str]:
-    """Ids of the sandbox containers on this engine (all, or those of one owner pid)."""
+def sandbox_containers(owner_pid: int | None = None, mode: str | None = None) -> list[str]:
+    """Ids of the sandbox containers on this engine, running or not: all of them, or those
+    of one owner pid and/or one mode (``once``: fresh per run, ``serve``: pool)."""
     filters = {"label": [f"{LABEL}=1"]}
     if owner_pid is not None:
         filters["label"].append(f"{LABEL}.pid={owner_pid}")
+    if mode is not None:
+        filters["label"].append(f"{LABEL}.mode={mode}")
     return [c["Id"] for c in _engine().api.containers(all=True, filters=filters)]
 
 
