@@ -11,32 +11,20 @@ import json
 import math
 import pickle
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
-
-import jsonschema
 
 from .family import Family, get_family
 from .model import JSON, Environment, Task, ToolCall, Verdict, canonical_json
 from .tools import ToolError
+from .validation import compiled
 
 MAX_ANSWER_CHARS = 200_000
 MAX_ARGUMENT_CHARS = 20_000
 
 
-@lru_cache(maxsize=4096)
-def _validator(schema_json: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_json)
-    return jsonschema.Draft202012Validator(schema, format_checker=None)
-
-
 def schema_error(schema: dict, value: JSON) -> str | None:
     """The first validation error of `value` against `schema`, or None if it is valid."""
-    error = jsonschema.exceptions.best_match(_validator(canonical_json(schema)).iter_errors(value))
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.absolute_path)
-    return f"{where + ': ' if where else ''}{error.message[:300]}"
+    return compiled(canonical_json(schema))(value)
 
 
 def _finite(value: Any) -> bool:
@@ -147,7 +135,7 @@ class Episode:
             return _error("arguments must be a JSON object")
         if not _finite(arguments):
             return _error("arguments contain NaN or infinity")
-        problem = schema_error(tool.spec.parameters, arguments)
+        problem = tool.spec.check_arguments(arguments)
         if problem is not None:
             return _error(f"invalid arguments for {name}: {problem}")
         if tool.spec.writes and not self._copied:
@@ -185,7 +173,7 @@ class Episode:
                 return _invalid("answer is too large")
         except (TypeError, ValueError):
             return _invalid("answer is not JSON (or contains NaN or infinity)")
-        problem = schema_error(schema, answer)
+        problem = self.task.check_answer(answer)
         if problem is not None:
             return _invalid(f"answer does not match the answer schema: {problem}")
         try:

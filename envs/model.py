@@ -10,7 +10,8 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Callable
 
 JSON = Any  # a JSON-able value: dict / list / str / int / float / bool / None
 
@@ -43,6 +44,13 @@ class ToolSpec:
     description: str
     parameters: dict  # JSON Schema of the arguments object
     writes: bool = False
+
+    @cached_property
+    def check_arguments(self) -> Callable[[Any], "str | None"]:
+        """Arguments -> first schema error or None (compiled once per tool)."""
+        from .validation import compiled
+
+        return compiled(canonical_json(self.parameters))
 
     def openai(self) -> dict:
         return {
@@ -120,6 +128,13 @@ class Task:
     spec: dict
     answer_schema: dict
     max_tool_calls: int
+
+    @cached_property
+    def check_answer(self) -> Callable[[Any], "str | None"]:
+        """Answer -> first schema error or None (compiled once per task)."""
+        from .validation import compiled
+
+        return compiled(canonical_json(self.answer_schema))
 
     @property
     def constraint_ids(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from synthgym.envs.episode import Episode, schema_error
+from synthgym.envs.episode import Episode
 from synthgym.envs.family import Agent, Family, make_task
 from synthgym.envs.model import CheckResult, Environment, Plan, Task, Verdict, canonical_json
 
@@ -35,15 +35,33 @@ class GateConfig:
     verify_budget_ms: float = 250.0  # generous: verification is sub-millisecond; this catches runaway verifiers
 
 
-def replay(family: Family, env: Environment, task: Task, plan: Plan) -> tuple[Episode, Verdict, list[dict]]:
-    """Replay a plan's calls in a fresh episode, then submit its answer."""
+def replay(
+    family: Family, env: Environment, task: Task, plan: Plan, reads: bool = True
+) -> tuple[Episode, Verdict, list[dict]]:
+    """Replay a plan's calls in a fresh episode, then submit its answer. With `reads=False` only
+    write calls are replayed: read tools never change the database, so the verdict is the same
+    and the gate's many verdict-only replays cost a fraction."""
     episode = Episode(family, task, env.database)
-    results = [json.loads(episode.call(call.name, call.arguments)) for call in plan.calls]
+    calls = plan.calls if reads else [c for c in plan.calls if c.name in family.toolbox and family.toolbox[c.name].spec.writes]
+    results = [json.loads(episode.call(call.name, call.arguments)) for call in calls]
     return episode, episode.submit(plan.answer), results
 
 
 def _is_error(result: object) -> bool:
     return isinstance(result, dict) and set(result) == {"error"}
+
+
+_TOOL_PROBLEMS: dict[int, tuple[object, str | None]] = {}
+
+
+def tool_problem(spec) -> str | None:
+    """Tool specs are module-level constants: validate each once per process (kept alive here,
+    so its id is never reused)."""
+    cached = _TOOL_PROBLEMS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, first_error(TOOL_VALIDATOR, spec.openai()))
+        _TOOL_PROBLEMS[id(spec)] = cached
+    return cached[1]
 
 
 # ---- 1. well-formed --------------------------------------------------------------------------
@@ -59,10 +77,10 @@ def check_well_formed(family: Family, task: Task) -> CheckResult:
     for name in task.tool_names:
         if name not in family.toolbox:
             raise Reject("well_formed", f"tool {name!r} is not in the family's toolbox")
-        problem = first_error(TOOL_VALIDATOR, family.toolbox[name].spec.openai())
+        problem = tool_problem(family.toolbox[name].spec)
         if problem:
             raise Reject("well_formed", f"tool {name}: {problem}")
-    problem = answer_schema_error(task.answer_schema)
+    problem = answer_schema_error(canonical_json(task.answer_schema))
     if problem:
         raise Reject("well_formed", f"answer schema: {problem}")
     if task.max_tool_calls < 1:
@@ -73,7 +91,7 @@ def check_well_formed(family: Family, task: Task) -> CheckResult:
 def check_reference_calls(family: Family, task: Task, plan: Plan, results: list[dict]) -> CheckResult:
     """Every reference call validates against its tool's schema and got a real result."""
     for position, (call, result) in enumerate(zip(plan.calls, results)):
-        problem = schema_error(family.toolbox[call.name].spec.parameters, call.arguments)
+        problem = family.toolbox[call.name].spec.check_arguments(call.arguments)
         if problem:
             raise Reject("well_formed", f"reference call {position} ({call.name}): {problem}")
         if _is_error(result):
@@ -133,7 +151,7 @@ def check_mutations(family: Family, env: Environment, task: Task, reference: Pla
     for target, plan in mutations:
         if target not in task.constraint_ids:
             raise Reject("discriminative", f"a mutation targets unknown constraint {target!r}")
-        _, verdict, _ = replay(family, env, task, plan)
+        _, verdict, _ = replay(family, env, task, plan, reads=False)
         if verdict.error:
             raise Reject("discriminative", f"mutation of {target} was not judged: {verdict.error}")
         if verdict.passed or target not in verdict.failed:
@@ -157,7 +175,7 @@ def check_complete(family: Family, env: Environment, task: Task, reference: Plan
         raise Reject("complete", "the independent solver found no valid answer")
     distinct = set()
     for position, plan in enumerate(plans):
-        _, verdict, _ = replay(family, env, task, plan)
+        _, verdict, _ = replay(family, env, task, plan, reads=False)
         if not verdict.passed:
             raise Reject("complete", f"solver answer {position} is rejected by the verifier: {list(verdict.failed)} {verdict.error or ''}".strip())
         distinct.add(canonical_json(plan.answer))
@@ -215,7 +233,7 @@ def check_deterministic(family: Family, rebuilt_env: Environment, task: Task, re
     again = make_task(family, rebuilt_env, task.level, task.index)
     if canonical_json(again.to_json()) != canonical_json(task.to_json()):
         raise Reject("deterministic", "rebuilding the task from (family, version, seed, level, index) gives another task")
-    _, second, _ = replay(family, rebuilt_env, task, reference)
+    _, second, _ = replay(family, rebuilt_env, task, reference, reads=False)
     if second != verdict:
         raise Reject("deterministic", "the same answer got another verdict on a rebuilt environment")
     return CheckResult("deterministic", True)
@@ -223,7 +241,7 @@ def check_deterministic(family: Family, rebuilt_env: Environment, task: Task, re
 
 # ---- 7. cheap ----------------------------------------------------------------------------------
 def measure_verify_ms(family: Family, env: Environment, task: Task, reference: Plan, repeats: int = 3) -> float:
-    episode, _, _ = replay(family, env, task, reference)
+    episode, _, _ = replay(family, env, task, reference, reads=False)
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()

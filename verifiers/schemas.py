@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 import jsonschema
 
 # A tool in OpenAI function-calling format, with flat typed arguments: several trainers drop
@@ -129,7 +132,10 @@ def first_error(validator: jsonschema.protocols.Validator, value: object) -> str
     return f"{where + ': ' if where else ''}{error.message[:200]}"
 
 
-def answer_schema_error(schema: dict) -> str | None:
+@lru_cache(maxsize=4096)
+def answer_schema_error(schema_json: str) -> str | None:
+    """Why this answer schema (canonical JSON) is unusable, or None; cached, as tasks share schemas."""
+    schema = json.loads(schema_json)
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.exceptions.SchemaError as exc:
