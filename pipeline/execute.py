@@ -80,7 +80,8 @@ def start_ray(address: str | None, workers: int | None) -> int:
             ray.init(address=address, logging_level="WARNING", log_to_driver=False)
         else:
             ray.init(
-                num_cpus=workers or os.cpu_count() or 1,
+                address="local",  # a new instance, never a stale one a `ray start` left behind
+                num_cpus=os.cpu_count() or 1,  # `workers` caps units in flight, not the instance
                 include_dashboard=False,
                 logging_level="WARNING",
                 log_to_driver=False,
