@@ -1,0 +1,983 @@
+"""expense_audit: audit expense reports line by line, flag the violations, report what is reimbursable.
+
+The world: ~10 employees with managers; each has a paid (history) report, one or two submitted
+reports awaiting audit and sometimes a draft; 5-9 lines per report (airfare, lodging, meals, taxis,
+alcohol, conference fees) in the trip city's currency; daily exchange rates on business days;
+per-diem limits by city; manager approvals (some recorded by the wrong person); lost-receipt
+affidavits; auto-screen flags already set on some submitted reports (some wrong).
+
+Policy (also served by `get_expense_policy`); a line may break several rules:
+- alcohol: never reimbursable;
+- missing_receipt: a line of USD 75.00 or more needs a receipt, unless a lost-receipt affidavit is on
+  file and the line is at most USD 250.00;
+- over_lodging_limit: lodging above nights x the city's nightly limit, unless booked through the
+  corporate travel portal;
+- over_meal_allowance: when one day's meal lines of a report together exceed the city's daily meal
+  allowance, every meal line of that day, unless one of them carries an approval recorded by the
+  submitter's own manager;
+- duplicate: same merchant, date, amount and currency as a line of the same employee in a report
+  submitted earlier (drafts do not count) or earlier in the same report.
+USD amounts: amount_cents x usd_micros_per_unit / 1e6, rounded half up, at the rate of the latest
+business day on or before the line's date. Reimbursable = the USD amounts of lines breaking no rule.
+
+A task is judged on the final flags (exactly the violating lines of the audited reports, each
+with a reason it really breaks; nothing else changed) and on the reported totals.
+
+Levels: 1 a USD report, alcohol and receipt rules; 2 a foreign trip found by employee and city, plus
+the lodging rule; 3 the full policy but duplicates; 4 the full policy with history and pre-set
+flags to correct; 5 every submitted report of one employee, with per-report and grand totals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from functools import lru_cache
+
+from synthgym.envs.family import Agent, Family, register_family
+from synthgym.envs.model import Plan, Task, TaskDraft, ToolCall
+from synthgym.envs.tools import PAGE, ToolBox, ToolError, integer, paginate, string
+
+toolbox = ToolBox()
+
+REASONS = ("alcohol", "missing_receipt", "over_lodging_limit", "over_meal_allowance", "duplicate")
+RECEIPT_THRESHOLD = 7500
+AFFIDAVIT_LIMIT = 25000
+RATE_START = dt.date(2026, 1, 5)
+RATE_END = dt.date(2026, 3, 31)
+CITIES = (
+    ("New York, NY", "USD", 7900, 32500),
+    ("Chicago, IL", "USD", 7400, 24500),
+    ("Austin, TX", "USD", 6400, 19800),
+    ("Portland, OR", "USD", 6900, 19500),
+    ("Portland, ME", "USD", 6400, 17900),
+    ("London", "GBP", 9200, 33000),
+    ("Lisbon", "EUR", 6800, 17500),
+    ("Berlin", "EUR", 7200, 19000),
+    ("Paris", "EUR", 8600, 27500),
+    ("Toronto", "CAD", 7000, 21000),
+    ("Mexico City", "MXN", 5800, 16000),
+    ("Zurich", "CHF", 10400, 31000),
+)
+BASE_RATES = {"USD": 1_000_000, "EUR": 1_085_000, "GBP": 1_268_000, "CAD": 738_000, "MXN": 58_600, "CHF": 1_132_000}
+MERCHANTS = {
+    "meals": ("Harbor Bistro", "Cafe Lumen", "The Daily Grind", "Noodle Works", "Olive & Thyme", "Corner Deli",
+              "Saffron House", "Blue Plate Diner", "Market Hall Eats", "Golden Wok"),
+    "alcohol": ("The Copper Tap", "Vine & Barrel", "Lantern Pub", "Rooftop Lounge"),
+    "taxi": ("CityCab", "MetroRide", "Yellow Line Taxi", "AirportShuttle Co"),
+    "lodging": ("Grand Meridian Hotel", "Parkside Inn", "Hotel Aurora", "Riverside Suites", "The Linden"),
+    "airfare": ("SkyWays Airlines", "Atlantic Air", "NorthJet"),
+    "conference_fee": ("DevSummit Registration", "FinOps World", "Supply Chain Expo"),
+}
+DESCRIPTIONS = {
+    "airfare": ("Round-trip economy fare", "One-way fare", "Fare change fee included"),
+    "lodging": ("Hotel stay", "Hotel, client rate", "Hotel incl. city tax"),
+    "meals": ("Lunch", "Dinner", "Breakfast", "Team dinner", "Working lunch"),
+    "taxi": ("Taxi", "Airport transfer", "Ride to client office"),
+    "alcohol": ("Drinks with client", "Bar tab", "Wine with dinner"),
+    "conference_fee": ("Registration", "Workshop pass", "Conference day ticket"),
+}
+FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonah", "Kira", "Liam",
+         "Mina", "Nils", "Olga", "Pavel", "Quinn", "Rhea", "Soren", "Tara")
+LAST = ("Ruiz", "Okoye", "Lindqvist", "Sato", "Marchetti", "Dubois", "Hale", "Ivanova", "Kamau", "Novak",
+        "Petrov", "Quist", "Rahman", "Stein")
+DEPARTMENTS = ("Sales", "Engineering", "Marketing", "Operations")
+POLICY = {
+    "reimbursable": "A line is reimbursable only if it breaks no rule; flag every line that breaks a rule, once, "
+                    "with a reason it breaks. Reimbursable amounts are in USD cents.",
+    "rules": [
+        {"reason": "alcohol", "text": "Alcohol (category 'alcohol') is never reimbursable."},
+        {"reason": "missing_receipt", "text": "A line of USD 75.00 (7500 cents) or more needs a receipt, unless a "
+         "lost-receipt affidavit is on file for it and the line is at most USD 250.00 (25000 cents)."},
+        {"reason": "over_lodging_limit", "text": "Lodging may cost at most nights x the city's nightly lodging "
+         "limit (USD), unless it was booked through the corporate travel portal (booking_channel 'portal')."},
+        {"reason": "over_meal_allowance", "text": "If the meal lines (category 'meals') of one day in one report "
+         "together exceed the city's daily meal allowance (USD), every meal line of that day breaks this rule, "
+         "unless at least one meal line of that day carries an approval recorded by the submitter's own manager "
+         "(approvals by anyone else do not count)."},
+        {"reason": "duplicate", "text": "A line with the same merchant, date, amount and currency as a line of "
+         "the same employee in a report submitted earlier, or an earlier line (lower line id) of the same "
+         "report, is a duplicate. Draft reports do not count."},
+    ],
+    "conversion": "USD cents = amount_cents x usd_micros_per_unit / 1,000,000, rounded half up, using the rate "
+                  "of the latest business day on or before the line's date (get_exchange_rate or "
+                  "convert_currency). The trip city is the report's city.",
+}
+
+
+@lru_cache(maxsize=256)
+def _iso(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _parse(value: str, what: str = "date") -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ToolError(f"{what} must be an ISO date like 2026-03-02, got {str(value)[:40]!r}") from None
+
+
+def _rate(db: dict, currency: str, day: dt.date) -> tuple[int, str]:
+    """(usd micros per unit, rate date) of the latest business day on or before `day`."""
+    if currency == "USD":
+        return 1_000_000, _iso(day)
+    table = db["rates"].get(currency)
+    if table is None:
+        raise ToolError(f"no exchange rates for currency {currency!r}")
+    probe = min(day, RATE_END)
+    while probe.weekday() >= 5:
+        probe -= dt.timedelta(days=1)
+    if probe < RATE_START:
+        raise ToolError(f"no exchange rate on or before {_iso(day)}")
+    index = _business_index(probe)
+    return table[index], _iso(probe)
+
+
+@lru_cache(maxsize=256)
+def _business_index(day: dt.date) -> int:
+    count, probe = 0, RATE_START
+    while probe < day:
+        if probe.weekday() < 5:
+            count += 1
+        probe += dt.timedelta(days=1)
+    return count
+
+
+def _business_days() -> list[dt.date]:
+    out, probe = [], RATE_START
+    while probe <= RATE_END:
+        if probe.weekday() < 5:
+            out.append(probe)
+        probe += dt.timedelta(days=1)
+    return out
+
+
+def to_usd(amount_cents: int, micros: int) -> int:
+    return (2 * amount_cents * micros + 1_000_000) // 2_000_000
+
+
+# ---- tools ------------------------------------------------------------------------------------
+def _get(table: dict, key: str, what: str) -> dict:
+    record = table.get(key)
+    if record is None:
+        raise ToolError(f"unknown {what} {key!r}")
+    return record
+
+
+@toolbox.read(
+    "Search employees by full or partial name (case-insensitive); ids, names and departments, 5 per page.",
+    {"query": string("Full or partial name, at least 2 characters."), "page": PAGE},
+    required=("query",),
+)
+def search_employees(db, query, page=1):
+    q = " ".join(query.lower().split())
+    if len(q) < 2:
+        raise ToolError("query must have at least 2 characters")
+    hits = [{"employee_id": k, "name": e["name"], "department": e["dept"]}
+            for k, e in sorted(db["employees"].items()) if q in e["name"].lower()]
+    return paginate(hits, page, 5)
+
+
+@toolbox.read(
+    "Get one employee: name, department, title and the employee id of their manager.",
+    {"employee_id": string("Employee id, e.g. EMP-104.")},
+    required=("employee_id",),
+)
+def get_employee(db, employee_id):
+    e = _get(db["employees"], employee_id, "employee id")
+    return {"employee_id": employee_id, "name": e["name"], "department": e["dept"], "title": e["title"], "manager_id": e["manager"]}
+
+
+def _report_view(db: dict, rid: str) -> dict:
+    r = db["reports"][rid]
+    return {"report_id": rid, "employee_id": r["emp"], "title": r["title"], "city": r["city"], "status": r["status"],
+            "trip_start": r["start"], "trip_end": r["end"], "submitted_date": r["submitted"]}
+
+
+@toolbox.read(
+    "List an employee's expense reports (any status: draft, submitted, paid), oldest first.",
+    {"employee_id": string("Employee id.")},
+    required=("employee_id",),
+)
+def list_employee_reports(db, employee_id):
+    _get(db["employees"], employee_id, "employee id")
+    rids = [rid for rid, r in db["reports"].items() if r["emp"] == employee_id]
+    rids.sort(key=lambda rid: (db["reports"][rid]["start"], rid))
+    return {"employee_id": employee_id, "reports": [_report_view(db, rid) for rid in rids]}
+
+
+@toolbox.read(
+    "Get one expense report's header: employee, city, trip dates, status, submission date and number of lines.",
+    {"report_id": string("Report id, e.g. ER-4821.")},
+    required=("report_id",),
+)
+def get_report(db, report_id):
+    _get(db["reports"], report_id, "report id")
+    view = _report_view(db, report_id)
+    view["line_count"] = sum(1 for line in db["lines"].values() if line["r"] == report_id)
+    return view
+
+
+def _line_brief(db: dict, lid: str) -> dict:
+    line = db["lines"][lid]
+    flag = db["flags"].get(lid)
+    return {"line_id": lid, "date": line["d"], "category": line["c"], "merchant": line["m"], "amount_cents": line["a"],
+            "currency": line["cur"], "receipt_attached": bool(line["rc"]), "flag": flag["reason"] if flag else None}
+
+
+@toolbox.read(
+    "List the lines of an expense report, 6 per page, by line id: date, category, merchant, amount in the "
+    "local currency's cents, currency, whether a receipt is attached, and the current flag (if any).",
+    {"report_id": string("Report id."), "page": PAGE},
+    required=("report_id",),
+)
+def list_report_lines(db, report_id, page=1):
+    _get(db["reports"], report_id, "report id")
+    lids = sorted(lid for lid, line in db["lines"].items() if line["r"] == report_id)
+    return {"report_id": report_id, **paginate([_line_brief(db, lid) for lid in lids], page, 6)}
+
+
+@toolbox.read(
+    "Get one expense line in full: everything the listing shows plus description, nights and booking channel "
+    "(lodging), attendees (meals), and whether a lost-receipt affidavit is on file.",
+    {"line_id": string("Line id, e.g. LN-10042.")},
+    required=("line_id",),
+)
+def get_line_item(db, line_id):
+    line = _get(db["lines"], line_id, "line id")
+    out = _line_brief(db, line_id)
+    options = DESCRIPTIONS[line["c"]]
+    description = options[int(line_id[3:]) % len(options)]
+    if line["c"] == "lodging":
+        description = f"{description}, {line['n']} night{'s' if line['n'] > 1 else ''}"
+    out.update(report_id=line["r"], description=description, lost_receipt_affidavit=bool(line.get("aff", 0)))
+    if line["c"] == "lodging":
+        out.update(nights=line["n"], booking_channel=line["ch"])
+    if line["c"] == "meals":
+        out["attendees"] = line.get("att", 1)
+    flag = db["flags"].get(line_id)
+    if flag:
+        out["flag_set_by"] = flag["by"]
+    return out
+
+
+@toolbox.read("Get the expense policy: the rules (with their flag reasons), receipts and currency conversion.")
+def get_expense_policy(db):
+    return POLICY
+
+
+@toolbox.read(
+    "Get a city's per-diem limits in USD cents: the daily meal allowance and the nightly lodging limit.",
+    {"city": string("City name exactly as on the report, e.g. Portland, OR.")},
+    required=("city",),
+)
+def get_per_diem(db, city):
+    limits = db["per_diem"].get(city.strip())
+    if limits is None:
+        raise ToolError(f"no per-diem entry for city {city!r}")
+    return {"city": city.strip(), "currency": limits[0], "meals_per_day_usd_cents": limits[1], "lodging_per_night_usd_cents": limits[2]}
+
+
+@toolbox.read(
+    "Get the exchange rate of a currency to USD for a date: the rate of the latest business day on or before it, "
+    "as integer USD micros per unit of the currency.",
+    {"currency": string("ISO currency code, e.g. EUR."), "date": string("YYYY-MM-DD")},
+    required=("currency", "date"),
+)
+def get_exchange_rate(db, currency, date):
+    micros, rate_date = _rate(db, currency.strip().upper(), _parse(date))
+    return {"currency": currency.strip().upper(), "date": date, "rate_date": rate_date, "usd_micros_per_unit": micros}
+
+
+@toolbox.read(
+    "Convert an amount in a currency's cents to USD cents at the rate for a date (latest business day on or "
+    "before it), rounded half up.",
+    {"amount_cents": integer("Amount in the currency's cents.", minimum=0, maximum=10**9),
+     "currency": string("ISO currency code."), "date": string("YYYY-MM-DD")},
+    required=("amount_cents", "currency", "date"),
+)
+def convert_currency(db, amount_cents, currency, date):
+    micros, rate_date = _rate(db, currency.strip().upper(), _parse(date))
+    return {"amount_cents": amount_cents, "currency": currency.strip().upper(), "rate_date": rate_date,
+            "usd_micros_per_unit": micros, "usd_cents": to_usd(amount_cents, micros)}
+
+
+@toolbox.read(
+    "List the approvals recorded on an expense report's lines: line id, approver's employee id, date and note.",
+    {"report_id": string("Report id.")},
+    required=("report_id",),
+)
+def get_approvals(db, report_id):
+    _get(db["reports"], report_id, "report id")
+    return {"report_id": report_id, "approvals": [
+        {"line_id": lid, "approved_by": by, "approved_on": on, "note": note}
+        for lid, by, on, note in db["approvals"].get(report_id, [])
+    ]}
+
+
+def _open_line(db: dict, line_id: str) -> dict:
+    line = _get(db["lines"], line_id, "line id")
+    if db["reports"][line["r"]]["status"] != "submitted":
+        raise ToolError(f"line {line_id} belongs to a {db['reports'][line['r']]['status']} report; only submitted reports can be audited")
+    return line
+
+
+@toolbox.write(
+    "Flag an expense line of a submitted report as breaking a policy rule (it will not be reimbursed). "
+    "A line carries at most one flag.",
+    {"line_id": string("Line id."), "reason": string("The rule it breaks.", enum=REASONS),
+     "note": string("Optional note for the employee.")},
+    required=("line_id", "reason"),
+)
+def flag_line(db, line_id, reason, note=""):
+    _open_line(db, line_id)
+    if line_id in db["flags"]:
+        raise ToolError(f"line {line_id} is already flagged ({db['flags'][line_id]['reason']}); unflag it first to change the reason")
+    db["flags"][line_id] = {"reason": reason, "by": "auditor", "note": note}
+    return {"line_id": line_id, "flag": reason}
+
+
+@toolbox.write(
+    "Remove the flag from an expense line of a submitted report.",
+    {"line_id": string("Line id.")},
+    required=("line_id",),
+)
+def unflag_line(db, line_id):
+    _open_line(db, line_id)
+    if line_id not in db["flags"]:
+        raise ToolError(f"line {line_id} is not flagged")
+    del db["flags"][line_id]
+    return {"line_id": line_id, "flag": None}
+
+
+TOOLS_BY_LEVEL = {
+    1: ("get_report", "list_report_lines", "get_line_item", "get_expense_policy", "flag_line"),
+    2: ("search_employees", "list_employee_reports", "get_report", "list_report_lines", "get_line_item",
+        "get_expense_policy", "get_per_diem", "get_exchange_rate", "convert_currency", "flag_line"),
+}
+TOOLS_BY_LEVEL[3] = TOOLS_BY_LEVEL[2][:1] + ("get_employee",) + TOOLS_BY_LEVEL[2][1:-1] + ("get_approvals", "flag_line")
+TOOLS_BY_LEVEL[4] = TOOLS_BY_LEVEL[3] + ("unflag_line",)
+TOOLS_BY_LEVEL[5] = TOOLS_BY_LEVEL[4]
+SCOPES = {
+    1: ("alcohol", "missing_receipt"),
+    2: ("alcohol", "missing_receipt", "over_lodging_limit"),
+    3: ("alcohol", "missing_receipt", "over_lodging_limit", "over_meal_allowance"),
+    4: REASONS,
+    5: REASONS,
+}
+
+
+# ---- the rules, over plain facts (shared by the generator, the reference and the solver) --------
+def line_violations(lines: list[dict], usd: dict[str, int], city: tuple[int, int], manager: str,
+                    approvals: list[tuple[str, str]], earlier: set[tuple], scope: tuple[str, ...]) -> dict[str, list[str]]:
+    """Reasons each line of one report breaks. `lines`: dicts with line_id, date, category, merchant,
+    amount_cents, currency, receipt_attached, and (where needed) lost_receipt_affidavit, nights,
+    booking_channel. `earlier`: (merchant, date, amount, currency) keys of the employee's earlier lines."""
+    meals_limit, lodging_limit = city
+    out: dict[str, list[str]] = {line["line_id"]: [] for line in lines}
+    approved = {lid for lid, by in approvals if by == manager}
+    day_meals: dict[str, list[dict]] = {}
+    seen = set(earlier)
+    for line in sorted(lines, key=lambda x: x["line_id"]):
+        lid, amount = line["line_id"], usd[line["line_id"]]
+        reasons = out[lid]
+        if "alcohol" in scope and line["category"] == "alcohol":
+            reasons.append("alcohol")
+        if "missing_receipt" in scope and amount >= RECEIPT_THRESHOLD and not line["receipt_attached"]:
+            if not (line.get("lost_receipt_affidavit") and amount <= AFFIDAVIT_LIMIT):
+                reasons.append("missing_receipt")
+        if "over_lodging_limit" in scope and line["category"] == "lodging":
+            if amount > line["nights"] * lodging_limit and line["booking_channel"] != "portal":
+                reasons.append("over_lodging_limit")
+        if line["category"] == "meals":
+            day_meals.setdefault(line["date"], []).append(line)
+        key = (line["merchant"], line["date"], line["amount_cents"], line["currency"])
+        if "duplicate" in scope and key in seen:
+            reasons.append("duplicate")
+        seen.add(key)
+    if "over_meal_allowance" in scope:
+        for day, meals in day_meals.items():
+            if sum(usd[m["line_id"]] for m in meals) > meals_limit and not any(m["line_id"] in approved for m in meals):
+                for m in meals:
+                    out[m["line_id"]].append("over_meal_allowance")
+    return {lid: sorted(r, key=REASONS.index) for lid, r in out.items()}
+
+
+def _db_lines(db: dict, rid: str) -> list[dict]:
+    out = []
+    for lid in sorted(lid for lid, line in db["lines"].items() if line["r"] == rid):
+        line = db["lines"][lid]
+        out.append({"line_id": lid, "date": line["d"], "category": line["c"], "merchant": line["m"],
+                    "amount_cents": line["a"], "currency": line["cur"], "receipt_attached": bool(line["rc"]),
+                    "lost_receipt_affidavit": bool(line.get("aff", 0)), "nights": line.get("n"),
+                    "booking_channel": line.get("ch")})
+    return out
+
+
+def _earlier_keys(db: dict, rid: str) -> set[tuple]:
+    report = db["reports"][rid]
+    keys = set()
+    for other, r in db["reports"].items():
+        if other != rid and r["emp"] == report["emp"] and r["submitted"] and r["submitted"] < report["submitted"]:
+            for line in db["lines"].values():
+                if line["r"] == other:
+                    keys.add((line["m"], line["d"], line["a"], line["cur"]))
+    return keys
+
+
+def db_audit(db: dict, rid: str, scope: tuple[str, ...]) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """(violations by line, USD cents by line) for one report, straight from the db."""
+    report = db["reports"][rid]
+    lines = _db_lines(db, rid)
+    usd = {ln["line_id"]: to_usd(ln["amount_cents"], _rate(db, ln["currency"], _parse(ln["date"]))[0]) for ln in lines}
+    limits = db["per_diem"][report["city"]]
+    manager = db["employees"][report["emp"]]["manager"]
+    approvals = [(lid, by) for lid, by, _, _ in db["approvals"].get(rid, [])]
+    earlier = _earlier_keys(db, rid) if "duplicate" in scope else set()
+    return line_violations(lines, usd, (limits[1], limits[2]), manager, approvals, earlier, scope), usd
+
+
+def careless_audit(db: dict, rid: str, level: int) -> tuple[set[str], int]:
+    """What the greedy agent flags and totals: alcohol, and receipts judged on the local amount;
+    conversion at the submission date; nothing else."""
+    report = db["reports"][rid]
+    flagged, total = set(db["flags"]), 0
+    flagged = {lid for lid in flagged if db["lines"][lid]["r"] == rid}
+    for line in _db_lines(db, rid):
+        lid = line["line_id"]
+        if lid not in flagged and (line["category"] == "alcohol" or (not line["receipt_attached"] and line["amount_cents"] >= RECEIPT_THRESHOLD)):
+            flagged.add(lid)
+        if lid in flagged:
+            continue
+        if line["currency"] == "USD" or level == 1:
+            total += line["amount_cents"]
+        else:
+            total += to_usd(line["amount_cents"], _rate(db, line["currency"], _parse(report["submitted"]))[0])
+    return flagged, total
+
+
+# ---- the family -------------------------------------------------------------------------------
+def _schema(properties: dict) -> dict:
+    return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
+
+
+INT = {"type": "integer"}
+ID = {"type": "string", "maxLength": 40}
+RULE_TEXT = {
+    1: "the alcohol rule and the receipt rule only",
+    2: "the alcohol, receipt and lodging rules only",
+    3: "every rule of the expense policy except the duplicate rule (duplicates are checked in a later pass)",
+    4: "every rule of the expense policy, including duplicates against the employee's earlier reports",
+    5: "every rule of the expense policy, including duplicates",
+}
+PHRASES = {
+    1: (
+        "Audit expense report {report} against {rules}: flag every line that breaks one of them (with a reason it "
+        "breaks) and tell me the reimbursable total in USD cents.",
+        "Please review report {report}. Apply {rules}; flag the offending lines and report how many USD cents are "
+        "reimbursable.",
+        "Expense audit for {report}: check each line against {rules}, flag the violations, and give the total "
+        "that can be reimbursed (USD cents).",
+    ),
+    2: (
+        "Audit the submitted expense report of {name} for the {city} trip, applying {rules}. Flag each violating "
+        "line with a reason it breaks and report the reimbursable total in USD cents.",
+        "{name} has submitted a report for their trip to {city}. Review it against {rules}: flag what breaks them "
+        "and tell me the reimbursable amount in USD cents.",
+        "Please audit {name}'s submitted {city} expense report ({rules}); flag the violating lines and give the "
+        "reimbursable total, converted to USD cents.",
+    ),
+}
+PHRASES[3] = PHRASES[2]
+PHRASES[4] = PHRASES[2]
+PHRASES[5] = (
+    "Audit every submitted (not draft, not paid) expense report of {name}, applying {rules}. Flag each violating "
+    "line with a reason it breaks, and report each audited report's reimbursable amount and the grand total, in "
+    "USD cents.",
+    "{name} has several expense reports awaiting audit. Review all of their submitted reports against {rules}; "
+    "flag the violations and give the reimbursable USD cents per report and overall.",
+    "Please clear {name}'s audit queue: for each of their submitted expense reports apply {rules}, flag what "
+    "breaks them, and report per-report reimbursable amounts plus the total (USD cents).",
+)
+
+
+@register_family("expense_audit")
+class ExpenseAuditFamily(Family):
+    version = "1"
+    toolbox = toolbox
+
+    # ---- world ------------------------------------------------------------------------------
+    def build_database(self, rng: random.Random) -> dict:
+        days = _business_days()
+        rates = {}
+        for cur in sorted(BASE_RATES):
+            if cur == "USD":
+                continue
+            value, series = BASE_RATES[cur], []
+            for _ in days:
+                value = max(1000, value + int(value * rng.uniform(-0.006, 0.006)))
+                series.append(value)
+            rates[cur] = series
+        per_diem = {name: [cur, meals, lodging] for name, cur, meals, lodging in CITIES}
+
+        employees = {}
+        ids = [f"EMP-{n}" for n in sorted(rng.sample(range(100, 999), 13))]
+        rng.shuffle(ids)
+        managers, staff = ids[:4], ids[4:]
+        names = []
+        while len(names) < len(ids):
+            full = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            if full not in names:
+                names.append(full)
+        a, b = rng.sample(range(4, len(ids)), 2)  # a near-duplicate name among staff
+        names[b] = names[a].split(" ")[0] + " " + names[a].split(" ")[1] + "-" + rng.choice(LAST)
+        for i, eid in enumerate(managers):
+            employees[eid] = {"name": names[i], "dept": DEPARTMENTS[i], "title": f"{DEPARTMENTS[i]} Director", "manager": managers[(i + 1) % 4]}
+        for i, eid in enumerate(staff):
+            dept = i % 4
+            employees[eid] = {"name": names[4 + i], "dept": DEPARTMENTS[dept], "title": rng.choice(("Account Executive", "Engineer", "Analyst", "Coordinator")), "manager": managers[dept]}
+
+        db = {"employees": employees, "reports": {}, "lines": {}, "flags": {}, "approvals": {}, "rates": rates, "per_diem": per_diem}
+        report_ids = iter(f"ER-{n}" for n in rng.sample(range(1000, 9999), 60))
+        counter = [10000 + rng.randint(0, 500)]
+        for eid in staff:
+            plan = ["paid", "submitted"] + (["submitted"] if rng.random() < 0.55 else []) + (["draft"] if rng.random() < 0.35 else [])
+            trip_start = dt.date(2026, 1, 12) + dt.timedelta(days=rng.randint(0, 6))
+            submitted_reports = []
+            for status in plan:
+                city = rng.choice(CITIES[:5]) if rng.random() < 0.45 else rng.choice(CITIES)
+                if status == "draft" and submitted_reports and rng.random() < 0.6:
+                    city = next(c for c in CITIES if c[0] == db["reports"][submitted_reports[-1]]["city"])
+                length = rng.randint(2, 4)
+                start = trip_start
+                end = start + dt.timedelta(days=length - 1)
+                trip_start = end + dt.timedelta(days=rng.randint(4, 12))
+                rid = next(report_ids)
+                submitted = None if status == "draft" else _iso(end + dt.timedelta(days=rng.randint(1, 5)))
+                db["reports"][rid] = {"emp": eid, "title": f"{city[0].split(',')[0]} {rng.choice(('client visit', 'conference', 'site visit', 'sales trip'))}",
+                                      "city": city[0], "status": status, "start": _iso(start), "end": _iso(end), "submitted": submitted}
+                self._fill_report(db, rng, rid, city, start, length, counter)
+                if status != "draft":
+                    submitted_reports.append(rid)
+            self._plant_duplicates(db, rng, eid, submitted_reports, counter)
+        self._plant_flags_and_approvals(db, rng)
+        return db
+
+    def _new_line(self, db: dict, counter: list[int], rid: str, **fields) -> str:
+        counter[0] += 1 + counter[0] % 3
+        lid = f"LN-{counter[0]}"
+        db["lines"][lid] = {"r": rid, **fields}
+        return lid
+
+    def _fill_report(self, db: dict, rng: random.Random, rid: str, city: tuple, start: dt.date, length: int, counter: list[int]) -> None:
+        name, cur, meals_limit, lodging_limit = city
+
+        def local(usd_cents: int, day: dt.date) -> int:
+            micros = _rate(db, cur, day)[0]
+            return max(100, usd_cents * 1_000_000 // micros)
+
+        if rng.random() < 0.8:
+            self._new_line(db, counter, rid, d=_iso(start), c="airfare", m=rng.choice(MERCHANTS["airfare"]), a=rng.randint(280, 950) * 100 + rng.choice((0, 50, 99)),
+                           cur="USD", rc=int(rng.random() < 0.9))
+        nights = max(1, length - 1)
+        per_night = int(lodging_limit * rng.uniform(0.8, 1.3))
+        self._new_line(db, counter, rid, d=_iso(start), c="lodging", m=rng.choice(MERCHANTS["lodging"]), a=local(per_night * nights, start),
+                       cur=cur, rc=int(rng.random() < 0.92), n=nights, ch=rng.choice(("portal", "direct", "direct")))
+        for k in range(length):
+            day = start + dt.timedelta(days=k)
+            for _ in range(rng.choice((0, 1, 1, 2, 2))):
+                usd = int(meals_limit * rng.uniform(0.25, 0.75))
+                self._new_line(db, counter, rid, d=_iso(day), c="meals", m=rng.choice(MERCHANTS["meals"]), a=local(usd, day), cur=cur,
+                               rc=int(rng.random() < 0.8), att=rng.choice((1, 1, 1, 2, 3)))
+        for _ in range(rng.choice((0, 1, 2))):
+            day = start + dt.timedelta(days=rng.randrange(length))
+            self._new_line(db, counter, rid, d=_iso(day), c="taxi", m=rng.choice(MERCHANTS["taxi"]), a=local(rng.randint(1200, 9500), day), cur=cur,
+                           rc=int(rng.random() < 0.5))
+        if rng.random() < 0.5:
+            day = start + dt.timedelta(days=rng.randrange(length))
+            self._new_line(db, counter, rid, d=_iso(day), c="alcohol", m=rng.choice(MERCHANTS["alcohol"]), a=local(rng.randint(1800, 9800), day), cur=cur,
+                           rc=int(rng.random() < 0.6))
+        if rng.random() < 0.45:
+            day = start + dt.timedelta(days=rng.randrange(length))
+            self._new_line(db, counter, rid, d=_iso(day), c="conference_fee", m=rng.choice(MERCHANTS["conference_fee"]), a=local(rng.randint(7600, 42000), day), cur=cur,
+                           rc=int(rng.random() < 0.45))
+        for lid, line in db["lines"].items():
+            if line["r"] == rid and not line["rc"] and rng.random() < 0.5:
+                line["aff"] = 1
+
+    def _plant_duplicates(self, db: dict, rng: random.Random, eid: str, reports: list[str], counter: list[int]) -> None:
+        """Resubmissions of earlier lines, in-report double entries, and near misses that are not duplicates."""
+        for i, rid in enumerate(reports):
+            if db["reports"][rid]["status"] != "submitted":
+                continue
+            earlier = [lid for lid, line in sorted(db["lines"].items()) if line["r"] in reports[:i] and line["c"] in ("meals", "taxi", "conference_fee")]
+            own = [lid for lid, line in sorted(db["lines"].items()) if line["r"] == rid and line["c"] in ("meals", "taxi")]
+            roll = rng.random()
+            if earlier and roll < 0.35:
+                src = db["lines"][rng.choice(earlier)]
+                self._new_line(db, counter, rid, **{k: v for k, v in src.items() if k != "r"})
+            elif own and roll < 0.6:
+                src = db["lines"][rng.choice(own)]
+                self._new_line(db, counter, rid, **{k: v for k, v in src.items() if k != "r"})
+            if own and rng.random() < 0.5:  # a near miss: same merchant and day, a slightly different amount
+                src = db["lines"][rng.choice(own)]
+                fields = {k: v for k, v in src.items() if k != "r"}
+                fields["a"] = src["a"] + rng.choice((-110, -90, 90, 100, 900))
+                self._new_line(db, counter, rid, **fields)
+
+    def _plant_flags_and_approvals(self, db: dict, rng: random.Random) -> None:
+        for rid in sorted(db["reports"]):
+            report = db["reports"][rid]
+            manager = db["employees"][report["emp"]]["manager"]
+            other_managers = sorted({e["manager"] for e in db["employees"].values()} - {manager, report["emp"]})
+            meals = [lid for lid, line in sorted(db["lines"].items()) if line["r"] == rid and line["c"] == "meals"]
+            approvals = []
+            for lid in meals:
+                if rng.random() < 0.3:
+                    by = rng.choice([manager, manager, rng.choice(other_managers), report["emp"]])
+                    approvals.append([lid, by, report["end"], rng.choice(("client dinner, approved", "ok", "team event"))])
+            if approvals:
+                db["approvals"][rid] = approvals
+            if report["status"] == "draft":
+                continue
+            violations, _ = db_audit(db, rid, REASONS)
+            if report["status"] == "paid":
+                for lid, reasons in sorted(violations.items()):
+                    if reasons:
+                        db["flags"][lid] = {"reason": reasons[0], "by": "auditor", "note": ""}
+            elif rng.random() < 0.3:
+                lids = sorted(violations)
+                lid = rng.choice(lids)
+                wrong = [r for r in REASONS if r not in violations[lid]]
+                reason = rng.choice(violations[lid]) if violations[lid] and rng.random() < 0.5 else rng.choice(wrong)
+                db["flags"][lid] = {"reason": reason, "by": "auto-screen", "note": ""}
+
+    # ---- tasks ------------------------------------------------------------------------------
+    def _truth(self, db: dict, rids: list[str], scope: tuple[str, ...]) -> tuple[dict[str, list[str]], dict[str, int]]:
+        allowed, totals = {}, {}
+        for rid in rids:
+            violations, usd = db_audit(db, rid, scope)
+            totals[rid] = sum(usd[lid] for lid, reasons in violations.items() if not reasons)
+            allowed.update({lid: reasons for lid, reasons in violations.items() if reasons})
+        return allowed, totals
+
+    def _careless_wrong(self, db: dict, rids: list[str], level: int, allowed: dict, totals: dict) -> bool:
+        for rid in rids:
+            flagged, total = careless_audit(db, rid, level)
+            expected = {lid for lid in allowed if db["lines"][lid]["r"] == rid}
+            wrong_reason = any(db["flags"][lid]["reason"] not in allowed.get(lid, ()) for lid in flagged if lid in db["flags"])
+            if flagged != expected or total != totals[rid] or wrong_reason:
+                return True
+        return False
+
+    def _pre_flagged(self, db: dict, rid: str) -> bool:
+        return any(db["lines"][lid]["r"] == rid for lid in db["flags"])
+
+    def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
+        scope = SCOPES[level]
+        submitted = sorted(rid for rid, r in db["reports"].items() if r["status"] == "submitted")
+        usd_cities = {c[0] for c in CITIES if c[1] == "USD"}
+        if level == 5:
+            people = sorted({db["reports"][rid]["emp"] for rid in submitted if sum(1 for o in submitted if db["reports"][o]["emp"] == db["reports"][rid]["emp"]) >= 2})
+            rng.shuffle(people)
+            candidates = [[rid for rid in submitted if db["reports"][rid]["emp"] == eid] for eid in people]
+        else:
+            pool = list(submitted)
+            rng.shuffle(pool)
+            candidates = [[rid] for rid in pool]
+        chosen = None
+        for rids in candidates:
+            report = db["reports"][rids[0]]
+            if level == 1 and any(line["cur"] != "USD" for line in db["lines"].values() if line["r"] == rids[0]):
+                continue
+            if level <= 3 and self._pre_flagged(db, rids[0]):
+                continue
+            allowed, totals = self._truth(db, rids, scope)
+            if not allowed or any(not any(db["lines"][lid]["r"] == rid and lid not in allowed for lid in db["lines"]) for rid in rids):
+                continue
+            if level in (2, 3, 4) and sum(1 for rid in submitted if db["reports"][rid]["emp"] == report["emp"] and db["reports"][rid]["city"] == report["city"]) > 1:
+                continue  # the employee and the city must single the report out
+            if not any(db["flags"].get(lid, {}).get("reason") not in allowed.get(lid, [None])
+                       for lid in db["lines"] if db["lines"][lid]["r"] in rids and (lid in allowed or lid in db["flags"])):
+                continue  # some write must be needed
+            if level == 2 and report["city"] in usd_cities and rng.random() < 0.7:
+                continue
+            if level >= 3 and not self._careless_wrong(db, rids, level, allowed, totals):
+                continue
+            if level >= 4 and rng.random() < 0.5 and not any(
+                    "duplicate" in allowed.get(lid, ()) or lid in db["flags"] for lid in db["lines"] if db["lines"][lid]["r"] in rids):
+                continue  # prefer reports with a duplicate or a pre-set flag
+            chosen = (rids, allowed, totals)
+            break
+        if chosen is None:
+            raise ValueError(f"no report in this environment suits level {level}")
+        rids, allowed, totals = chosen
+        report = db["reports"][rids[0]]
+        name = db["employees"][report["emp"]]["name"]
+        text = {"report": rids[0], "name": name, "city": report["city"], "rules": RULE_TEXT[level]}
+        params = {"level": level, "report_ids": rids, "employee": name, "city": report["city"], "scope": list(scope)}
+        if level < 5:
+            constraints = [("flags", "exactly the violating lines of the report are flagged, each with a reason it breaks"),
+                           ("untouched", "no flag outside the audited report was changed"),
+                           ("total", "the reimbursable total in USD cents is exact")]
+            schema = _schema({"reimbursable_total_cents": INT})
+        else:
+            constraints = [(f"flags_{rid}", f"exactly the violating lines of {rid} are flagged, with valid reasons") for rid in rids]
+            constraints += [("untouched", "no flag outside the audited reports was changed")]
+            constraints += [(f"total_{rid}", f"the reimbursable amount of {rid} is exact") for rid in rids]
+            constraints += [("report_set", "exactly the submitted reports are listed, once each"),
+                            ("grand_total", "the grand total is exact")]
+            entry = {"type": "object", "properties": {"report_id": ID, "reimbursable_cents": INT},
+                     "required": ["report_id", "reimbursable_cents"], "additionalProperties": False}
+            schema = _schema({"reports": {"type": "array", "items": entry, "maxItems": 10}, "total_reimbursable_cents": INT})
+        spec = {
+            "constraints": [{"id": cid, "text": t} for cid, t in constraints],
+            "params": params,
+            "expected": {"allowed_reasons": allowed, "totals": totals},
+        }
+        estimate = self._estimate_calls(db, rids, level)
+        instruction = rng.choice(PHRASES[level]).format(**text)
+        return TaskDraft(instruction, TOOLS_BY_LEVEL[level], spec, schema, estimate + 4 + estimate // 5)
+
+    def _estimate_calls(self, db: dict, rids: list[str], level: int) -> int:
+        """An upper bound on the reference's calls (the budget is set a little above it)."""
+        calls = 2 + (2 if level >= 2 else 0) + (1 if level >= 3 else 0)
+        report = db["reports"][rids[0]]
+        last = max(db["reports"][rid]["submitted"] for rid in rids)
+        if level >= 4:
+            for rid, r in db["reports"].items():
+                if r["emp"] == report["emp"] and r["submitted"] and r["submitted"] < last and rid not in rids:
+                    calls += -(-sum(1 for line in db["lines"].values() if line["r"] == rid) // 6)
+        for rid in rids:
+            lines = [(lid, line) for lid, line in db["lines"].items() if line["r"] == rid]
+            calls += 2 + -(-len(lines) // 6)
+            calls += len({(line["cur"], line["d"]) for _, line in lines if line["cur"] != "USD"})
+            calls += sum(1 for _, line in lines if line["c"] == "lodging" or not line["rc"])
+            calls += sum(2 for lid, _ in lines if lid in db["flags"]) + sum(1 for _, line in lines if line["c"] in ("alcohol", "meals")) // 2 + 2
+        return calls
+
+    # ---- verifier ---------------------------------------------------------------------------
+    def judge(self, spec: dict, answer, final_db: dict, initial_db: dict) -> dict[str, bool]:
+        rids = spec["params"]["report_ids"]
+        multi = spec["params"]["level"] == 5
+        allowed = spec["expected"]["allowed_reasons"]
+        totals = spec["expected"]["totals"]
+        final_flags, initial_flags, lines = final_db["flags"], initial_db["flags"], final_db["lines"]
+        out = {}
+        for rid in rids:
+            flagged = {lid: f["reason"] for lid, f in final_flags.items() if lines[lid]["r"] == rid}
+            expected = {lid for lid in allowed if lines[lid]["r"] == rid}
+            ok = set(flagged) == expected and all(reason in allowed[lid] for lid, reason in flagged.items())
+            out[f"flags_{rid}" if multi else "flags"] = ok
+        audited = set(rids)
+        out["untouched"] = all(
+            final_flags.get(lid) == initial_flags.get(lid)
+            for lid in set(final_flags) | set(initial_flags)
+            if lines[lid]["r"] not in audited
+        )
+        if not multi:
+            out["total"] = answer["reimbursable_total_cents"] == totals[rids[0]]
+            return out
+        listed = answer["reports"]
+        for rid in rids:
+            entry = next((e for e in listed if e["report_id"] == rid), None)
+            out[f"total_{rid}"] = entry is not None and entry["reimbursable_cents"] == totals[rid]
+        out["report_set"] = sorted(e["report_id"] for e in listed) == sorted(rids)
+        out["grand_total"] = answer["total_reimbursable_cents"] == sum(totals.values())
+        return out
+
+    # ---- reference: through the tools only --------------------------------------------------
+    def _lines(self, agent: Agent, rid: str) -> list[dict]:
+        out, page, pages = [], 1, 1
+        while page <= pages:
+            listing = agent.call("list_report_lines", report_id=rid, page=page)
+            pages = listing["pages"]
+            out += listing["items"]
+            page += 1
+        return out
+
+    def _usd(self, agent: Agent, lines: list[dict]) -> dict[str, int]:
+        rates, usd = {}, {}
+        for line in lines:
+            if line["currency"] == "USD":
+                usd[line["line_id"]] = line["amount_cents"]
+                continue
+            key = (line["currency"], line["date"])
+            if key not in rates:
+                rates[key] = agent.call("get_exchange_rate", currency=line["currency"], date=line["date"])["usd_micros_per_unit"]
+            usd[line["line_id"]] = to_usd(line["amount_cents"], rates[key])
+        return usd
+
+    def _audit(self, agent: Agent, report: dict, scope: tuple[str, ...], manager: str | None, earlier: set[tuple],
+               per_diem: dict) -> tuple[dict[str, list[str]], dict[str, int], list[dict]]:
+        rid = report["report_id"]
+        lines = self._lines(agent, rid)
+        usd = self._usd(agent, lines)
+        for line in lines:
+            needs_detail = (line["category"] == "lodging" and "over_lodging_limit" in scope) or (
+                not line["receipt_attached"] and usd[line["line_id"]] >= RECEIPT_THRESHOLD and "missing_receipt" in scope)
+            if needs_detail:
+                line.update(agent.call("get_line_item", line_id=line["line_id"]))
+        limits = (0, 0)
+        if "over_lodging_limit" in scope or "over_meal_allowance" in scope:
+            if report["city"] not in per_diem:
+                per_diem[report["city"]] = agent.call("get_per_diem", city=report["city"])
+            pd = per_diem[report["city"]]
+            limits = (pd["meals_per_day_usd_cents"], pd["lodging_per_night_usd_cents"])
+        approvals = []
+        if "over_meal_allowance" in scope:
+            approvals = [(a["line_id"], a["approved_by"]) for a in agent.call("get_approvals", report_id=rid)["approvals"]]
+        return line_violations(lines, usd, limits, manager or "", approvals, earlier, scope), usd, lines
+
+    def _fix_flags(self, agent: Agent, lines: list[dict], violations: dict[str, list[str]]) -> None:
+        for line in lines:
+            lid, current, reasons = line["line_id"], line["flag"], violations[line["line_id"]]
+            if current is not None and current not in reasons:
+                agent.call("unflag_line", line_id=lid)
+                current = None
+            if current is None and reasons:
+                agent.call("flag_line", line_id=lid, reason=reasons[0])
+
+    def _find_employee(self, agent: Agent, name: str) -> str:
+        page, pages = 1, 1
+        while page <= pages:
+            found = agent.call("search_employees", query=name, page=page)
+            pages = found["pages"]
+            for hit in found["items"]:
+                if hit["name"] == name:
+                    return hit["employee_id"]
+            page += 1
+        raise RuntimeError(f"no employee named {name!r}")
+
+    def reference(self, task: Task, agent: Agent):
+        p = task.spec["params"]
+        level, scope = p["level"], tuple(p["scope"])
+        policy = agent.call("get_expense_policy")
+        if [r["reason"] for r in policy["rules"]] != list(REASONS):
+            raise RuntimeError("the reference implements another policy")
+        per_diem: dict = {}
+        if level == 1:
+            report = agent.call("get_report", report_id=p["report_ids"][0])
+            violations, usd, lines = self._audit(agent, report, scope, None, set(), per_diem)
+            self._fix_flags(agent, lines, violations)
+            return {"reimbursable_total_cents": sum(usd[lid] for lid, r in violations.items() if not r)}
+        eid = self._find_employee(agent, p["employee"])
+        manager = agent.call("get_employee", employee_id=eid)["manager_id"] if level >= 3 else None
+        reports = agent.call("list_employee_reports", employee_id=eid)["reports"]
+        if level < 5:
+            targets = [r for r in reports if r["status"] == "submitted" and r["city"] == p["city"]]
+        else:
+            targets = [r for r in reports if r["status"] == "submitted"]
+        targets.sort(key=lambda r: (r["submitted_date"], r["report_id"]))
+        history: dict[str, list[dict]] = {}
+        if "duplicate" in scope:
+            last = max(r["submitted_date"] for r in targets)
+            for r in reports:
+                if r["status"] != "draft" and r["submitted_date"] < last and r not in targets:
+                    history[r["report_id"]] = self._lines(agent, r["report_id"])
+        results = []
+        for target in targets:
+            earlier = set()
+            for r in reports:
+                if r["status"] != "draft" and r["submitted_date"] < target["submitted_date"]:
+                    source = history.get(r["report_id"]) or next((x[2] for x in results if x[0] == r["report_id"]), [])
+                    earlier |= {(x["merchant"], x["date"], x["amount_cents"], x["currency"]) for x in source}
+            violations, usd, lines = self._audit(agent, target, scope, manager, earlier, per_diem)
+            self._fix_flags(agent, lines, violations)
+            results.append((target["report_id"], sum(usd[lid] for lid, r in violations.items() if not r), lines))
+        if level < 5:
+            return {"reimbursable_total_cents": results[0][1]}
+        return {"reports": [{"report_id": rid, "reimbursable_cents": total} for rid, total, _ in results],
+                "total_reimbursable_cents": sum(total for _, total, _ in results)}
+
+    # ---- greedy: first matching report, alcohol and raw-amount receipts only ---------------
+    def greedy(self, task: Task, agent: Agent, rng: random.Random):
+        p = task.spec["params"]
+        level = p["level"]
+        if level == 1:
+            targets = [agent.call("get_report", report_id=p["report_ids"][0])]
+        else:
+            hit = agent.call("search_employees", query=p["employee"])["items"][0]
+            reports = agent.call("list_employee_reports", employee_id=hit["employee_id"])["reports"]
+            if level < 5:
+                targets = [next((r for r in reports if r["city"] == p["city"]), reports[0])]
+            else:
+                targets = [r for r in reports if r["status"] != "paid"]
+        results = []
+        for report in targets:
+            total = 0
+            for line in self._lines(agent, report["report_id"]):
+                if line["flag"]:
+                    continue
+                if line["category"] == "alcohol" or (not line["receipt_attached"] and line["amount_cents"] >= RECEIPT_THRESHOLD):
+                    agent.call("flag_line", line_id=line["line_id"], reason="alcohol" if line["category"] == "alcohol" else "missing_receipt")
+                    continue
+                if line["currency"] == "USD" or level == 1:
+                    total += line["amount_cents"]
+                else:
+                    date = report["submitted_date"] or report["trip_end"]
+                    total += agent.call("convert_currency", amount_cents=line["amount_cents"], currency=line["currency"], date=date)["usd_cents"]
+            results.append((report["report_id"], total))
+        if level < 5:
+            return {"reimbursable_total_cents": results[0][1]}
+        return {"reports": [{"report_id": rid, "reimbursable_cents": t} for rid, t in results],
+                "total_reimbursable_cents": sum(t for _, t in results)}
+
+    # ---- mutations --------------------------------------------------------------------------
+    def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
+        p = task.spec["params"]
+        rids = p["report_ids"]
+        allowed = task.spec["expected"]["allowed_reasons"]
+        writes = tuple(c for c in reference.calls if self.toolbox[c.name].spec.writes)
+        answer = reference.answer
+        out = []
+        single = p["level"] < 5
+        for rid in rids:
+            cid = "flags" if single else f"flags_{rid}"
+            clean = next(lid for lid in sorted(db["lines"]) if db["lines"][lid]["r"] == rid and lid not in allowed)
+            out.append((cid, Plan(writes + (ToolCall("flag_line", {"line_id": clean, "reason": "duplicate"}),), answer)))
+            own = [c for c in writes if c.name == "flag_line" and db["lines"][c.arguments["line_id"]]["r"] == rid]
+            if own and single:  # also: a required flag left out
+                out.append((cid, Plan(tuple(c for c in writes if c is not own[-1]), answer)))
+        outside = next(lid for lid in sorted(db["lines"]) if db["lines"][lid]["r"] not in rids
+                       and db["reports"][db["lines"][lid]["r"]]["status"] == "submitted" and lid not in db["flags"])
+        out.append(("untouched", Plan(writes + (ToolCall("flag_line", {"line_id": outside, "reason": "alcohol"}),), answer)))
+        if single:
+            out.append(("total", Plan(writes, {"reimbursable_total_cents": answer["reimbursable_total_cents"] + 1})))
+            return out
+        listed = answer["reports"]
+        for i, entry in enumerate(listed):
+            changed = [dict(e) for e in listed]
+            changed[i]["reimbursable_cents"] += 1
+            out.append((f"total_{entry['report_id']}", Plan(writes, {**answer, "reports": changed})))
+        stranger = next(rid for rid in sorted(db["reports"]) if rid not in rids)
+        out.append(("report_set", Plan(writes, {**answer, "reports": listed + [{"report_id": stranger, "reimbursable_cents": 0}]})))
+        out.append(("grand_total", Plan(writes, {**answer, "total_reimbursable_cents": answer["total_reimbursable_cents"] - 1})))
+        return out
+
+    # ---- independent solver: straight from the db, last valid reason instead of the first ---
+    def solutions(self, task: Task, db: dict) -> list[Plan]:
+        p = task.spec["params"]
+        rids = p["report_ids"]
+        allowed, totals = self._truth(db, rids, tuple(p["scope"]))
+        plans = []
+        for pick in (0, -1):
+            calls = []
+            for rid in rids:
+                for lid in sorted(lid for lid, line in db["lines"].items() if line["r"] == rid):
+                    current = db["flags"].get(lid, {}).get("reason")
+                    reasons = allowed.get(lid, [])
+                    if current is not None and current in reasons:
+                        continue
+                    if current is not None:
+                        calls.append(ToolCall("unflag_line", {"line_id": lid}))
+                    if reasons:
+                        calls.append(ToolCall("flag_line", {"line_id": lid, "reason": reasons[pick], "note": "audit"}))
+            if p["level"] < 5:
+                answer = {"reimbursable_total_cents": totals[rids[0]]}
+            else:
+                answer = {"reports": [{"report_id": rid, "reimbursable_cents": totals[rid]} for rid in reversed(rids)],
+                          "total_reimbursable_cents": sum(totals.values())}
+            plans.append(Plan(tuple(calls), answer))
+        return plans
+
