@@ -151,3 +151,31 @@ def test_holdout_family_is_all_test(ray_local, tmp_path):
     rows = all_rows(tmp_path / "out")
     assert {r["split"] for r in rows if r["family"] == "toy_raises"} == {"test"}
     assert "train" in {r["split"] for r in rows if r["family"] == "toy"}
+
+
+def test_inspect_renders_counts_and_a_chat(finished, capsys):
+    from synthgym.pipeline.cli import main
+
+    out, summary = finished
+    assert main(["inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"{summary.accepted} tasks" in text
+    assert "[system]" in text and "[user]" in text and "[reference]" in text
+    assert "distinct environments: toy 12" in text
+
+
+def test_export_verl_and_jsonl(finished, tmp_path):
+    from synthgym.pipeline.export import export
+
+    out, summary = finished
+    verl = export(out, "verl", tmp_path / "verl")
+    train = pq.read_table(verl / "train.parquet").to_pylist()
+    test = pq.read_table(verl / "test.parquet").to_pylist()
+    assert len(train) + len(test) == summary.accepted
+    first = train[0]
+    assert first["ability"] == "agent" and first["reward_model"]["style"] == "rule"
+    row = json.loads(first["extra_info"]["row"])
+    assert Episode.from_row(row).submit(None).passed is False
+    jsonl = export(out, "jsonl", tmp_path / "jsonl")
+    lines = (jsonl / "train.jsonl").read_text().splitlines()
+    assert len(lines) == len(train) and json.loads(lines[0])["task_id"] == first["extra_info"]["task_id"]
