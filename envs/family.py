@@ -40,6 +40,9 @@ class Family:
     levels: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
     toolbox: ClassVar[ToolBox]
     system_prompt: ClassVar[str] = DEFAULT_SYSTEM_PROMPT
+    # Code families judge programs in the Docker sandbox; they are never run by default, and a run
+    # that names one stops at once, saying how to start an engine, when none answers.
+    needs_sandbox: ClassVar[bool] = False
     # The fewest tool calls a reference may need at each level ("hard": no one-call lookups).
     min_reference_calls: ClassVar[dict[int, int]] = {1: 3, 2: 5, 3: 8, 4: 11, 5: 15}
 

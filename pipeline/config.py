@@ -135,6 +135,26 @@ def _check_ranges(config: RunConfig, where: str) -> None:
                 raise ConfigError(f"{where}field '{key}': {exc}") from None
     for name in config.holdout_families:
         need(name in config.families, "holdout_families", f"names {name!r}, which is not in 'families'")
+    check_sandbox(config, where)
+
+
+def check_sandbox(config: RunConfig, where: str = "") -> None:
+    """Code families need the Docker engine and the sandbox image before any work starts."""
+    needing = [name for name in config.families if get_family(name).needs_sandbox]
+    if not needing:
+        return
+    from synthgym.verifiers import sandbox
+
+    if not sandbox.engine_available():
+        problem = "no Docker engine answers"
+    elif not sandbox.image_available():
+        problem = f"the sandbox image {sandbox.SANDBOX_IMAGE} is not built"
+    else:
+        return
+    raise ConfigError(
+        f"{where}field 'families': {', '.join(needing)} run programs in the Docker sandbox, but {problem}; "
+        f"as root, run `{sandbox.SETUP_HINT}` (installs docker.io, starts dockerd, builds the image offline)"
+    )
 
 
 def import_plugins(modules: tuple[str, ...], where: str = "") -> None:
