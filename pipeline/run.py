@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 from tqdm import tqdm
 
 from .config import ConfigError, RunConfig
 from .execute import UnitResult, run_in_process, run_on_ray, start_ray
+from .memory import RssSampler
 from .plan import WorkUnit, batches, make_plan
 from .report import write_card_and_report
 from .shards import (
@@ -118,6 +117,15 @@ def run(
     in_process: bool = False,
 ) -> RunSummary:
     out = Path(out)
+    with RssSampler() as rss:
+        summary = _run(config, out, address, workers, resume, progress, in_process)
+    summary.peak_rss_mb = max(summary.peak_rss_mb, rss.peak / (1 << 20))
+    # card + report (the run's timing lives only in run_stats.json and report.html)
+    write_card_and_report(out, read_manifest(out), summary)
+    return summary
+
+
+def _run(config: RunConfig, out: Path, address, workers, resume, progress, in_process) -> RunSummary:
     start = time.perf_counter()
 
     # plan
@@ -180,7 +188,7 @@ def run(
         batches_total=len(grouped),
         batches_resumed=len(done),
         elapsed_s=elapsed,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=0.0,
         family_ms={
             f: {
                 "environments": s["environments"],
@@ -193,24 +201,7 @@ def run(
             for f, s in sorted(family_ms.items())
         },
     )
-    # card + report (the run's timing lives only in run_stats.json and report.html)
-    write_card_and_report(out, manifest, summary)
     return summary
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process and its children (Ray workers included when local)."""
-    me = psutil.Process(os.getpid())
-    total = me.memory_info().rss
-    for child in me.children(recursive=True):
-        try:
-            total += child.memory_info().rss
-        except psutil.Error:
-            pass
-    import resource
-
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return max(total, peak_self) / (1 << 20)
 
 
 def summary_json(summary: RunSummary) -> str:
