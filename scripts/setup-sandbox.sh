@@ -71,8 +71,15 @@ else
     if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
         rm -f /var/run/docker.pid
     fi
-    setsid nohup dockerd --iptables=false --ip6tables=false --bridge=none \
-        >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    # Detached, holding none of our descriptors (the lock, a CI runner's pipes): it outlives
+    # this script and must not keep anything of its caller open.
+    (
+        for fd in $(ls /proc/$BASHPID/fd); do
+            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+        done
+        exec setsid nohup dockerd --iptables=false --ip6tables=false --bridge=none \
+            >>"$DOCKERD_LOG" 2>&1 </dev/null
+    ) &
     for _ in $(seq 1 "$WAIT_S"); do
         engine_up && break
         sleep 1

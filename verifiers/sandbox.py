@@ -199,7 +199,9 @@ def _require_image(tag: str) -> None:
 @dataclass(frozen=True)
 class SandboxResult:
     """What one run produced. ``exit_code`` is None when the run was killed (timeout, output
-    cap, host deadline) or the harness could not report; negative for a signal."""
+    cap, host deadline) or the harness could not report; negative for a signal (an
+    OOM kill is -9 with ``oom_killed``). ``stdout`` and ``stderr`` together hold at most
+    ``output_cap`` bytes; ``files`` (from /work/out) at most ``files_cap``."""
 
     exit_code: int | None
     stdout: str

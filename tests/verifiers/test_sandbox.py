@@ -72,6 +72,7 @@ def assert_still_serves(sandbox):
 
 # ---------------------------------------------------------------- basics
 def test_missing_image_fails_loudly_without_pulling():
+    _sandbox().close()  # the real engine and image are there (else: fail with how to get them)
     started = time.monotonic()
     with pytest.raises(sb.SandboxUnavailable) as info:
         sb.Sandbox(image="synthgym-sandbox:does-not-exist")
@@ -80,10 +81,10 @@ def test_missing_image_fails_loudly_without_pulling():
 
 
 def test_defaults_and_image_tag():
+    s = _sandbox()
     assert sb.engine_available() and sb.image_available()
     assert sb.SANDBOX_IMAGE == sb.image_tag()
     assert sb.SANDBOX_IMAGE.startswith("synthgym-sandbox:")
-    s = _sandbox()
     assert (s.memory_mb, s.pids, s.cpus, s.tmp_mb, s.timeout_s, s.output_cap) == (
         256, 64, 1.0, 64, 10.0, 64 * 1024)
     s.close()
@@ -271,6 +272,35 @@ def test_nothing_persists_between_runs_of_a_warm_container(pool):
     assert "left [] pids [] shm []" in second.stdout, second.stdout
     assert "channel closed" in second.stdout
     assert took1 < TIMEOUT + SLACK and took2 < TIMEOUT + SLACK
+
+
+POOL_ATTACKS = {
+    "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    "memory bomb": "c = []\nwhile True:\n    c.append(bytearray(16 << 20))\n",
+    "endless stdout": "import sys\nwhile True:\n    sys.stdout.write('y' * 4096)\n",
+    "fill tmp and shm": "open('/tmp/f', 'wb').write(b'x' * (60 << 20))\n"
+                        "open('/dev/shm/f', 'wb').write(b'x' * (15 << 20))\n",
+    "kill the harness worker": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
+    "freeze the harness worker": "import os, signal, time\nos.kill(os.getppid(), signal.SIGSTOP)\n"
+                                 "time.sleep(60)\n",
+}
+
+
+def test_warm_container_is_clean_after_every_attack(pool):
+    """After each attack the pool's next run finds only itself; a container whose harness
+    was disturbed is replaced (the host deadline ends a frozen one)."""
+    probe = textwrap.dedent("""
+        import os
+        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())]
+        print("tmp", os.listdir("/tmp"), "shm", os.listdir("/dev/shm"), "work", os.listdir("/work"), "others", others)
+    """)
+    for name, program in POOL_ATTACKS.items():
+        result, took = timed(pool.run, program)
+        assert took < TIMEOUT + pool.grace_s + SLACK, name
+        after = pool.run(probe)
+        assert after.exit_code == 0, (name, after)
+        assert after.stdout == "tmp [] shm [] work ['main.py', 'out'] others []\n", (name, after.stdout)
+    assert_still_serves(pool)
 
 
 def test_nothing_persists_between_fresh_containers(box):
