@@ -456,6 +456,11 @@ def careless_audit(db: dict, rid: str, level: int) -> tuple[set[str], int]:
     return flagged, total
 
 
+def _guessable(db: dict, value: int) -> bool:
+    """Small numbers and single amounts that appear in the database are within a blind guesser's reach."""
+    return abs(value) <= 3000 or any(line["a"] == value for line in db["lines"].values())
+
+
 # ---- the family -------------------------------------------------------------------------------
 def _schema(properties: dict) -> dict:
     return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
@@ -707,6 +712,8 @@ class ExpenseAuditFamily(Family):
             if level >= 4 and rng.random() < 0.5 and not any(
                     "duplicate" in allowed.get(lid, ()) or lid in db["flags"] for lid in db["lines"] if db["lines"][lid]["r"] in rids):
                 continue  # prefer reports with a duplicate or a pre-set flag
+            if all(_guessable(db, totals[rid]) for rid in rids):
+                continue  # a random answer built from the database's own numbers could hit it
             chosen = (rids, allowed, totals)
             break
         if chosen is None:

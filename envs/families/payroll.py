@@ -646,13 +646,12 @@ class PayrollFamily(Family):
                 }
                 position += 1
         # Two identical names must live in different departments for the instruction to single one out.
-        seen: dict[str, str] = {}
+        taken: set[tuple[str, str]] = set()
         for eid in sorted(employees):
             e = employees[eid]
-            key = e["name"]
-            if key in seen and employees[seen[key]]["dept"] == e["dept"]:
+            while (e["name"], e["dept"]) in taken:
                 e["name"] = f"{rng.choice(FIRST)} {rng.choice(LAST)}-{rng.choice(LAST)}"
-            seen.setdefault(e["name"], eid)
+            taken.add((e["name"], e["dept"]))
 
         company = sorted(rng.sample(HOLIDAY_CANDIDATES, 2))
         holidays = sorted([[d, n, "company holiday"] for d, n in company] + [[d, n, "observance"] for d, n in OBSERVANCES])
