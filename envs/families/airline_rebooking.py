@@ -247,7 +247,9 @@ def get_fare_rules(db, fare_class):
     }[fare_class]
     general = [
         "A change moves every passenger of the reservation to the new flights in the same fare class; the new "
-        "flights need enough seats left in that class for all passengers.",
+        "flights must be scheduled (not cancelled) and have enough seats left in that class for all passengers.",
+        "In a connection, the second flight must leave at least the connecting airport's minimum connection time "
+        "after the first one lands.",
         "When the new itinerary costs more per passenger than the fare paid, the difference is charged for every "
         "passenger to the reservation's payment method together with any change fee.",
         "When it costs less: for flex fares the difference is given back as travel credit to the member; for "
@@ -307,7 +309,7 @@ def _charge(reservation: dict, kind: str, method_id: str, amount_c: int) -> None
 @toolbox.write(
     "Move every passenger of an active reservation to new flights (a connected itinerary between the same "
     "airports) in the same fare class. Charges the given change fee plus any higher fare difference to the given "
-    "payment method; the fare difference is computed from current prices.",
+    "payment method; the fare difference is computed from current prices. A lower fare is not credited here.",
     {
         "reservation_id": string("Reservation id."),
         "flight_ids": array(string("Flight id."), "The new flights in travel order.", min_items=1, max_items=3, unique=True),
