@@ -92,7 +92,8 @@ POLICY = {
         {"reason": "over_lodging_limit", "text": "Lodging may cost at most nights x the city's nightly lodging "
          "limit (USD), unless it was booked through the corporate travel portal (booking_channel 'portal')."},
         {"reason": "over_meal_allowance", "text": "If the meal lines (category 'meals') of one day in one report "
-         "together exceed the city's daily meal allowance (USD), every meal line of that day breaks this rule, "
+         "together exceed the city's daily meal allowance (the sum of the lines' USD amounts, each converted as "
+         "described under conversion, compared with the allowance), every meal line of that day breaks this rule, "
          "unless at least one meal line of that day carries an approval recorded by the submitter's own manager "
          "(approvals by anyone else do not count)."},
         {"reason": "duplicate", "text": "A line with the same merchant, date, amount and currency as a line of "
@@ -576,6 +577,7 @@ class ExpenseAuditFamily(Family):
 
     def _fill_report(self, db: dict, rng: random.Random, rid: str, city: tuple, start: dt.date, length: int, counter: list[int]) -> None:
         name, cur, meals_limit, lodging_limit = city
+        first_line = len(db["lines"])  # ids only grow: this report's lines sort after every earlier line
 
         def local(usd_cents: int, day: dt.date) -> int:
             micros = _rate(db, cur, day)[0]
@@ -606,8 +608,9 @@ class ExpenseAuditFamily(Family):
             day = start + dt.timedelta(days=rng.randrange(length))
             self._new_line(db, counter, rid, d=_iso(day), c="conference_fee", m=rng.choice(MERCHANTS["conference_fee"]), a=local(rng.randint(7600, 42000), day), cur=cur,
                            rc=int(rng.random() < 0.45))
-        for lid, line in db["lines"].items():
-            if line["r"] == rid and not line["rc"] and rng.random() < 0.5:
+        for lid in sorted(db["lines"])[first_line:]:
+            line = db["lines"][lid]
+            if not line["rc"] and rng.random() < 0.5:
                 line["aff"] = 1
 
     def _plant_duplicates(self, db: dict, rng: random.Random, eid: str, reports: list[str], counter: list[int]) -> None:

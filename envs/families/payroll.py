@@ -87,9 +87,10 @@ POLICY = {
     "holiday_multiplier": 2.0,
     "overtime_rules": (
         "Hours worked beyond 8 in one day are overtime. Within a work week, straight-time hours (at most 8 per "
-        "day; company-holiday hours and leave excluded) beyond 40 are overtime too, counted in date order: the "
-        "hours that cross the 40-hour mark and all later straight-time hours of that week are overtime. No hour "
-        "is counted as overtime twice. Overtime is paid at 1.5x the rate in effect that day."
+        "day; company-holiday hours and leave excluded) beyond 40 are overtime too, counted in date order: once "
+        "40 straight-time hours are reached, every further straight-time hour of that week is overtime (a day "
+        "that crosses the mark is split at it). No hour is counted as overtime twice. Overtime is paid at 1.5x "
+        "the rate in effect on the day it is worked."
     ),
     "holiday_rules": (
         "Every hour worked on a company holiday is paid at 2.0x the rate in effect that day and never counts as "
