@@ -40,6 +40,7 @@ def _d(cents: int) -> float:
     return round(cents / 100, 2)
 
 
+@functools.lru_cache(maxsize=2048)
 def _minutes(hhmm: str) -> int:
     hours, minutes = hhmm.split(":")
     return int(hours) * 60 + int(minutes)
@@ -615,11 +616,11 @@ def _find_reservation(db: dict, mid: str, action: dict) -> str:
                 if r["member_id"] == mid and r["status"] == "active" and _route(db, r) == (action["origin"], action["destination"], action["date"]))
 
 
-def _options(db: dict, r: dict, action: dict) -> list[tuple]:
+def _options(db: dict, r: dict, action: dict, memo: dict | None = None) -> list[tuple]:
     """Itineraries that meet the request and the rules, best first: (cost cents, arrival, legs, ids)."""
     cls, n = r["fare_class"], len(r["passengers"])
     out = []
-    for it in _itineraries(db, action["origin"], action["destination"], action["new_date"]):
+    for it in _cached_itineraries(db, action["origin"], action["destination"], action["new_date"], memo):
         if len(it) > action["max_legs"]:
             continue
         legs = [db["flights"][f] for f in it]
@@ -635,11 +636,11 @@ def _options(db: dict, r: dict, action: dict) -> list[tuple]:
     return out
 
 
-def _greedy_pick(db: dict, r: dict, action: dict) -> list[str] | None:
+def _greedy_pick(db: dict, r: dict, action: dict, memo: dict | None = None) -> list[str] | None:
     """What the careless agent books: the cheapest nonstop in the class arriving in time, nothing else checked."""
     cls = r["fare_class"]
     best = None
-    for it in _itineraries(db, action["origin"], action["destination"], action["new_date"]):
+    for it in _cached_itineraries(db, action["origin"], action["destination"], action["new_date"], memo):
         if len(it) != 1:
             continue
         f = db["flights"][it[0]]
@@ -651,7 +652,17 @@ def _greedy_pick(db: dict, r: dict, action: dict) -> list[str] | None:
     return best[1] if best else None
 
 
-def _plan_action(db: dict, mid: str, action: dict) -> dict:
+def _cached_itineraries(db: dict, origin: str, dest: str, date: str, memo: dict | None) -> list[list[str]]:
+    """`_itineraries`, remembered for one draft (the memo lives only as long as one draft_task call)."""
+    if memo is None:
+        return _itineraries(db, origin, dest, date)
+    key = ("itineraries", origin, dest, date)
+    if key not in memo:
+        memo[key] = _itineraries(db, origin, dest, date)
+    return memo[key]
+
+
+def _plan_action(db: dict, mid: str, action: dict, memo: dict | None = None) -> dict:
     """Policy-correct handling of one request: {reservation_id, calls, charged_c, refund_c, credit_c, traps}."""
     member = db["members"][mid]
     rid = _find_reservation(db, mid, action)
@@ -674,7 +685,7 @@ def _plan_action(db: dict, mid: str, action: dict) -> dict:
             return out
         if cls == "main" and member["tier"] == "gold" and not free24:
             traps.append("gold_waiver")
-        options = _options(db, r, action)
+        options = _options(db, r, action, memo)
         if not options:
             traps.append("nothing_fits")
             return out
@@ -684,7 +695,7 @@ def _plan_action(db: dict, mid: str, action: dict) -> dict:
             return out
         if len(options) > 1 and options[1][0] == cost:
             traps.append("tie_break")
-        if _greedy_pick(db, r, action) != it:
+        if _greedy_pick(db, r, action, memo) != it:
             traps.append("cheapest_nonstop_wrong")
         if legs == 2:
             traps.append("connection_best")
@@ -887,8 +898,9 @@ class AirlineRebooking(Family):
     # ---- tasks ------------------------------------------------------------------------------
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
         members = sorted(db["members"])
+        memo: dict = {}
         for _ in range(200):
-            draft = self._try_draft(db, level, rng, rng.choice(members))
+            draft = self._try_draft(db, level, rng, rng.choice(members), memo)
             if draft is not None:
                 return draft
         raise RuntimeError(f"no level-{level} task fits this database")
@@ -931,7 +943,7 @@ class AirlineRebooking(Family):
                     out.append({"kind": "bags", **base, "bags": bags})
         return out
 
-    def _pick(self, db, mid, kind, used, level, rng):
+    def _pick(self, db, mid, kind, used, level, rng, memo):
         scored = []
         for action in self._candidates(db, mid, kind, used, level, rng):
             # a request must name its reservation unambiguously (one active trip per route and date)
@@ -939,7 +951,7 @@ class AirlineRebooking(Family):
                     and _route(db, r) == (action["origin"], action["destination"], action["date"])]
             if len(same) != 1:
                 continue
-            plan = _plan_action(db, mid, action)
+            plan = _plan_action(db, mid, action, memo)
             if plan.get("ambiguous") or (not plan["calls"] and level < 4):
                 continue
             kinds = set(plan["traps"])
@@ -955,12 +967,15 @@ class AirlineRebooking(Family):
         _, _, action, plan = rng.choice(pool)
         return action, plan
 
-    def _try_draft(self, db, level, rng, mid):
+    def _try_draft(self, db, level, rng, mid, memo):
         identify, traps = self._identity(db, mid, level, rng)
         kinds = rng.choice(LEVEL_KINDS[level])
+        active = sum(1 for r in db["reservations"].values() if r["member_id"] == mid and r["status"] == "active")
+        if active < len(kinds):
+            return None
         actions, plans, used = [], [], set()
         for kind in kinds:
-            picked = self._pick(db, mid, kind, used, level, rng)
+            picked = self._pick(db, mid, kind, used, level, rng, memo)
             if picked is None:
                 return None
             action, plan = picked
