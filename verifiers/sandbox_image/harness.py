@@ -293,7 +293,7 @@ def main(argv):
             return 0
         magic, length = HDR.unpack(buf[:HDR.size]) if size >= HDR.size else (b"", -1)
         if not overflow and magic == MAGIC and length == size - HDR.size:
-            os.write(1, buf[:HDR.size])
+            _write_all(1, buf[:HDR.size])
             _write_all(1, memoryview(buf)[HDR.size:size])
         else:
             _write_all(1, _frame({"type": "error", "error":
@@ -341,8 +341,8 @@ def _relay(fd, worker, buf):
             if pid == worker:
                 status = st
                 break
-        if status is None and eof:
-            continue
+        if status is not None and not eof:
+            _kill_others(1.0)  # whatever still holds the pipe outlived the worker
     view.release()
     return size, overflow, status
 
