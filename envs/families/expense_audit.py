@@ -745,26 +745,36 @@ class ExpenseAuditFamily(Family):
             "params": params,
             "expected": {"allowed_reasons": allowed, "totals": totals},
         }
-        estimate = self._estimate_calls(db, rids, level)
+        estimate = self._estimate_calls(db, rids, level, allowed)
         instruction = rng.choice(PHRASES[level]).format(**text)
-        return TaskDraft(instruction, TOOLS_BY_LEVEL[level], spec, schema, estimate + 4 + estimate // 5)
+        return TaskDraft(instruction, TOOLS_BY_LEVEL[level], spec, schema, estimate + 5 + estimate // 4)
 
-    def _estimate_calls(self, db: dict, rids: list[str], level: int) -> int:
-        """An upper bound on the reference's calls (the budget is set a little above it)."""
-        calls = 2 + (2 if level >= 2 else 0) + (1 if level >= 3 else 0)
+    def _estimate_calls(self, db: dict, rids: list[str], level: int, allowed: dict) -> int:
+        """The reference's calls, counted from the db the way the reference makes them."""
+        scope = SCOPES[level]
         report = db["reports"][rids[0]]
-        last = max(db["reports"][rid]["submitted"] for rid in rids)
-        if level >= 4:
+        calls = 2 if level == 1 else 3 + (level >= 3)
+        if "duplicate" in scope:
+            last = max(db["reports"][rid]["submitted"] for rid in rids)
             for rid, r in db["reports"].items():
                 if r["emp"] == report["emp"] and r["submitted"] and r["submitted"] < last and rid not in rids:
                     calls += -(-sum(1 for line in db["lines"].values() if line["r"] == rid) // 6)
+        cities = set()
         for rid in rids:
+            _, usd = db_audit(db, rid, ())
             lines = [(lid, line) for lid, line in db["lines"].items() if line["r"] == rid]
-            calls += 2 + -(-len(lines) // 6)
+            calls += -(-len(lines) // 6)
             calls += len({(line["cur"], line["d"]) for _, line in lines if line["cur"] != "USD"})
-            calls += sum(1 for _, line in lines if line["c"] == "lodging" or not line["rc"])
-            calls += sum(2 for lid, _ in lines if lid in db["flags"]) + sum(1 for _, line in lines if line["c"] in ("alcohol", "meals")) // 2 + 2
-        return calls
+            calls += sum(1 for lid, line in lines if (line["c"] == "lodging" and "over_lodging_limit" in scope)
+                         or (not line["rc"] and usd[lid] >= RECEIPT_THRESHOLD))
+            if "over_lodging_limit" in scope or "over_meal_allowance" in scope:
+                cities.add(db["reports"][rid]["city"])
+            calls += "over_meal_allowance" in scope
+            for lid, _ in lines:
+                current = db["flags"].get(lid, {}).get("reason")
+                wrong = current is not None and current not in allowed.get(lid, ())
+                calls += wrong + (bool(allowed.get(lid)) and (current is None or wrong))
+        return calls + len(cities)
 
     # ---- verifier ---------------------------------------------------------------------------
     def judge(self, spec: dict, answer, final_db: dict, initial_db: dict) -> dict[str, bool]:

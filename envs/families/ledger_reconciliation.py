@@ -760,11 +760,28 @@ class LedgerReconciliationFamily(Family):
             "expected": {"matches": matches, "charges": charges, "voids": voids, "answer": {k: totals[k] for k in keys}},
         }
         text = {"account": db["accounts"][acc]["name"].lower(), "start": start, "end": end, "rules": SCOPE_TEXT[level], "answer": ANSWER_TEXT[level]}
-        n_lines = len(_db_lines(db, acc, start, end))
-        n_entries = sum(1 for e in db["entries"].values() if e["acc"] == acc and _iso(_date(start) - dt.timedelta(days=WINDOW)) <= e["d"] <= _iso(_date(end) + dt.timedelta(days=WINDOW)))
-        current = sum(1 for lid, m in db["matches"].items() if db["lines"][lid]["acc"] == acc and start <= db["lines"][lid]["d"] <= end and m["by"] == "auto-matcher")
-        estimate = 3 + -(-n_lines // 6) + -(-n_entries // 6) + len(matches) + len(charges) + len(voids) + 2 * current + 2 * len(voids) + n_lines // 4
-        return TaskDraft(rng.choice(PHRASES).format(**text), TOOLS_BY_LEVEL[level], spec, _schema({k: INT for k in keys}), estimate + 4 + estimate // 5)
+        estimate = self._estimate_calls(db, acc, start, end, scope, matches, charges, voids)
+        return TaskDraft(rng.choice(PHRASES).format(**text), TOOLS_BY_LEVEL[level], spec, _schema({k: INT for k in keys}), estimate + 5 + estimate // 4)
+
+    def _estimate_calls(self, db, acc, start, end, scope, matches, charges, voids) -> int:
+        """The reference's calls, counted from the db the way the reference makes them."""
+        lines = _db_lines(db, acc, start, end)
+        lo, hi = _iso(_date(start) - dt.timedelta(days=WINDOW)), _iso(_date(end) + dt.timedelta(days=WINDOW))
+        listed = [e for e in db["entries"].values() if e["acc"] == acc and lo <= e["d"] <= hi]
+        calls = 2 + max(1, -(-len(lines) // 6)) + max(1, -(-len(listed) // 6))
+        if "checks" in scope:
+            calls += sum(1 for ln in lines if ln["type"] == "check")
+        if "duplicates" in scope:
+            groups: dict[tuple, int] = {}
+            for e in _db_open_entries(db, acc, (start, end)):
+                if lo <= e["date"] <= hi or any(ln["type"] == "check" and ln["amount_cents"] == e["amount_cents"] for ln in lines):
+                    key = (e["counterparty"].lower(), e["amount_cents"], e["date"])
+                    groups[key] = groups.get(key, 0) + 1
+            calls += sum(n for n in groups.values() if n > 1)
+        current = {lid: m["e"] for lid, m in db["matches"].items() if db["lines"][lid]["acc"] == acc and start <= db["lines"][lid]["d"] <= end}
+        calls += sum(1 for lid, ids in current.items() if lid not in charges and ids != matches.get(lid))
+        calls += sum(1 for lid, ids in matches.items() if current.get(lid) != ids)
+        return calls + len(charges) + len(voids)
 
     # ---- verifier ---------------------------------------------------------------------------
     def judge(self, spec: dict, answer, final_db: dict, initial_db: dict) -> dict[str, bool]:
@@ -792,7 +809,7 @@ class LedgerReconciliationFamily(Family):
             ok = ok and all(e.get("src") in wanted for e in created.values())
             out["charges"] = ok
         voided = {eid for eid, e in fe.items() if e["st"] == "void" and ie.get(eid, {}).get("st") != "void"}
-        period_voids = {eid for eid in voided if ie[eid]["acc"] == acc}
+        period_voids = {eid for eid in voided if ie.get(eid, fe[eid])["acc"] == acc}
         if "duplicates" in p["scope"]:
             out["voids"] = period_voids == set(exp["voids"])
         untouched = all(fm.get(lid) == im.get(lid) for lid in (set(fm) | set(im)) - in_period)
