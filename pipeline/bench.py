@@ -48,5 +48,15 @@ def bench(tasks: int, families: str | None = None) -> dict:
             "peak_rss_mb": round(rss.peak / (1 << 20), 1),
         }
     )
+    figures["sandbox"] = sandbox_figures()
     return figures
+
+
+def sandbox_figures() -> dict:
+    """Sandbox verdicts per second and the start-up cost of one run, when an engine is ready."""
+    from synthgym.verifiers import sandbox
+
+    if not (sandbox.engine_available() and sandbox.image_available()):
+        return {"available": False, "hint": sandbox.SETUP_HINT}
+    return {"available": True, **sandbox.bench_sandbox()}
 

@@ -87,6 +87,17 @@ def prepare_output(out: Path, config: RunConfig, resume: bool, units: list[WorkU
     return manifest
 
 
+def _sweep_sandbox_orphans(config: RunConfig) -> None:
+    """Code families leave labelled containers behind only if a process died mid-run: remove
+    those whose owner is gone before starting (live ones belong to other runs)."""
+    from synthgym.envs.family import get_family
+
+    if any(get_family(name).needs_sandbox for name in config.families):
+        from synthgym.verifiers.sandbox import sweep_orphans
+
+        sweep_orphans(dead_owners_only=True)
+
+
 def write_batch(out: Path, name: str, results: list[UnitResult]) -> dict:
     """All units of a batch are in: write its shards (one per split present) and its rejections."""
     results = sorted(results, key=lambda r: r.unit.env_index)
@@ -135,6 +146,7 @@ def _run(config: RunConfig, out: Path, address, workers, resume, progress, in_pr
     done = {name for name, entry in manifest["batches"].items() if name in grouped and batch_is_intact(out, entry)}
     manifest["batches"] = {name: manifest["batches"][name] for name in sorted(done)}
     todo = [unit for unit in units if unit.batch not in done]
+    _sweep_sandbox_orphans(config)
 
     # build & certify
     if in_process:
