@@ -15,6 +15,7 @@ from typing import Any
 
 from .family import Family, get_family
 from .model import JSON, Environment, Task, ToolCall, Verdict, canonical_json
+from .rows import instruction_from_prompt
 from .tools import ToolError
 from .validation import compiled
 
@@ -42,6 +43,62 @@ def _error(message: str) -> str:
     return canonical_json({"error": message})
 
 
+def _deep_copy(value: Any) -> Any:
+    return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class CopyOnWrite(dict):
+    """The episode's own database: the top level is copied at once, each table the first time a
+    write tool reaches it. Copying whole databases on every write episode was most of the
+    gate's time; a write tool touches one or two tables."""
+
+    def __init__(self, source: dict) -> None:
+        super().__init__(source)
+        self._private: set = set()
+        self.writing = False
+
+    def _own(self, key: Any) -> Any:
+        value = dict.__getitem__(self, key)
+        if self.writing and key not in self._private:
+            if isinstance(value, (dict, list)):
+                value = _deep_copy(value)
+                dict.__setitem__(self, key, value)
+            self._private.add(key)
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._own(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._own(key) if key in self else default
+
+    def _own_all(self) -> None:
+        if self.writing:
+            for key in list(dict.keys(self)):
+                self._own(key)
+
+    def values(self):  # type: ignore[override]
+        self._own_all()
+        return super().values()
+
+    def items(self):  # type: ignore[override]
+        self._own_all()
+        return super().items()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            dict.__setitem__(self, key, default)
+            self._private.add(key)
+        return self._own(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._private.discard(key)
+        return super().pop(key, *default)
+
+    def __reduce__(self):  # pickles (and copies) as the plain dict it stands for
+        return (dict, (dict(self.items()),))
+
+
 class FamilyVersionError(ValueError):
     """The row was made by another version of its family than the one installed."""
 
@@ -51,8 +108,7 @@ class Episode:
         self.family = family
         self.task = task
         self._initial = database
-        self._db = database
-        self._copied = False  # write tools get a private copy on first use
+        self._db = database  # shared with the environment until the first write
         self._tools = {name: family.toolbox[name] for name in task.tool_names}
         self.calls: list[ToolCall] = []  # calls that reached a tool, in order
         self.attempts = 0  # every call, valid or not, spends budget
@@ -92,7 +148,7 @@ class Episode:
             seed=int(row["seed"]),
             level=int(row["difficulty"]),
             index=int(row["task_index"]),
-            instruction=row["prompt"][-1]["content"] if row["prompt"] else "",
+            instruction=instruction_from_prompt(row["prompt"]),
             tool_names=tool_names,
             spec=load("spec"),
             answer_schema=load("answer_schema"),
@@ -138,15 +194,19 @@ class Episode:
         problem = tool.spec.check_arguments(arguments)
         if problem is not None:
             return _error(f"invalid arguments for {name}: {problem}")
-        if tool.spec.writes and not self._copied:
-            self._db = pickle.loads(pickle.dumps(self._db, protocol=pickle.HIGHEST_PROTOCOL))
-            self._copied = True
+        if tool.spec.writes and not isinstance(self._db, CopyOnWrite):
+            self._db = CopyOnWrite(self._db)
         try:
+            if tool.spec.writes:
+                self._db.writing = True
             result = tool.fn(self._db, **arguments)
         except ToolError as exc:
             result = {"error": str(exc)}
         except Exception as exc:  # a fault in our tool must not reach the policy as an exception
             result = {"error": f"{name} failed: {type(exc).__name__}"}
+        finally:
+            if isinstance(self._db, CopyOnWrite):
+                self._db.writing = False
         self.calls.append(ToolCall(name, arguments))
         return canonical_json(result)
 

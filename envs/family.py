@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import pkgutil
 import random
 import sys
@@ -82,9 +83,8 @@ class Agent:
     def budget_left(self) -> int:
         return self._episode.budget_left
 
-    def call(self, name: str, **arguments: Any) -> JSON:
-        import json
-
+    def call(self, name: str, /, **arguments: Any) -> JSON:
+        """Call a tool through the episode; returns the parsed result (a tool may take `name`)."""
         return json.loads(self._episode.call(name, arguments))
 
 

@@ -6,17 +6,26 @@ from .family import Family
 from .model import Certificate, Environment, Plan, Task, canonical_json
 
 
+BUDGET_LINE = "\n\nYou may make at most "
+
+
 def render_prompt(family: Family, task: Task) -> list[dict]:
     """Chat messages: the family's system prompt, then the request with the answer format and budget."""
     user = (
-        f"{task.instruction}\n\n"
-        f"You may make at most {task.max_tool_calls} tool calls. "
+        f"{task.instruction}{BUDGET_LINE}{task.max_tool_calls} tool calls. "
         f"Submit your final answer as JSON matching this schema: {canonical_json(task.answer_schema)}"
     )
     return [
         {"role": "system", "content": family.system_prompt.format(family=family.name.replace("_", " "))},
         {"role": "user", "content": user},
     ]
+
+
+def instruction_from_prompt(prompt: list[dict]) -> str:
+    """The task's instruction: the user message without the budget and format lines added above."""
+    content = prompt[-1]["content"] if prompt else ""
+    cut = content.rfind(BUDGET_LINE)
+    return content[:cut] if cut >= 0 else content
 
 
 def task_row(

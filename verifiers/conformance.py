@@ -60,6 +60,7 @@ def assert_replays_from_row(family: Family, env: Environment, certified: Certifi
     """The written row alone, through the public Episode API, reproduces the reference's pass."""
     row = task_row(family, env, canonical_json(env.to_json()), certified.task, certified.reference, certified.certificate, "train")
     episode = Episode.from_row(row)
+    assert episode.task == certified.task, "the row does not rebuild the task it was made from"
     assert [t["function"]["name"] for t in episode.tools] == list(certified.task.tool_names)
     for call in certified.reference.calls:
         assert "error" not in episode.call(call.name, canonical_json(call.arguments))[:9]
