@@ -48,21 +48,34 @@ def _deep_copy(value: Any) -> Any:
 
 
 class CopyOnWrite(dict):
-    """The episode's own database: the top level is copied at once, each table the first time a
-    write tool reaches it. Copying whole databases on every write episode was most of the
-    gate's time; a write tool touches one or two tables."""
+    """The episode's own database, copied lazily: each dict is copied (shallowly) the first
+    time a write tool reaches it, lists are copied whole. A write tool touches a few records,
+    so copying the whole database on every write episode, most of the gate's time, is avoided.
+    The environment's database is never modified."""
 
-    def __init__(self, source: dict) -> None:
+    __slots__ = ("_private", "_writing")
+
+    def __init__(self, source: dict, writing: list | None = None) -> None:
         super().__init__(source)
         self._private: set = set()
-        self.writing = False
+        self._writing = writing if writing is not None else [False]  # shared by the whole tree
+
+    @property
+    def writing(self) -> bool:
+        return self._writing[0]
+
+    @writing.setter
+    def writing(self, value: bool) -> None:
+        self._writing[0] = value
 
     def _own(self, key: Any) -> Any:
         value = dict.__getitem__(self, key)
-        if self.writing and key not in self._private:
-            if isinstance(value, (dict, list)):
+        if self._writing[0] and key not in self._private:
+            if isinstance(value, dict):
+                value = CopyOnWrite(value, self._writing)
+            elif isinstance(value, list):
                 value = _deep_copy(value)
-                dict.__setitem__(self, key, value)
+            dict.__setitem__(self, key, value)
             self._private.add(key)
         return value
 
@@ -73,7 +86,7 @@ class CopyOnWrite(dict):
         return self._own(key) if key in self else default
 
     def _own_all(self) -> None:
-        if self.writing:
+        if self._writing[0]:
             for key in list(dict.keys(self)):
                 self._own(key)
 
@@ -85,6 +98,15 @@ class CopyOnWrite(dict):
         self._own_all()
         return super().items()
 
+    def __iter__(self):
+        # Overriding __iter__ (even like this) makes dict(x), {**x} and dict.update(x) read
+        # through __getitem__, so a copy made inside a write tool owns what it holds.
+        return super().__iter__()
+
+    def copy(self) -> dict:
+        self._own_all()
+        return dict(self)
+
     def setdefault(self, key: Any, default: Any = None) -> Any:
         if key not in self:
             dict.__setitem__(self, key, default)
@@ -94,6 +116,10 @@ class CopyOnWrite(dict):
     def pop(self, key: Any, *default: Any) -> Any:
         self._private.discard(key)
         return super().pop(key, *default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._private.add(key)
+        super().__setitem__(key, value)
 
     def __reduce__(self):  # pickles (and copies) as the plain dict it stands for
         return (dict, (dict(self.items()),))

@@ -153,3 +153,27 @@ def test_row_replays_through_from_row_and_checks_version(toy):
     tampered[0]["function"]["description"] = "something else entirely"
     with pytest.raises(FamilyVersionError, match="tools differ"):
         Episode.from_row({**row, "tools": json.dumps(tampered)})
+
+
+def test_copy_on_write_never_touches_the_environment():
+    from synthgym.envs.episode import CopyOnWrite
+
+    shared = {"orders": {"O1": {"items": [1, 2], "status": "open"}}, "n": 1}
+    before = canonical_json(shared)
+    db = CopyOnWrite(shared)
+    db.writing = True
+    db["orders"]["O1"]["status"] = "closed"
+    db["orders"]["O1"]["items"].append(3)
+    clone = dict(db["orders"])
+    clone["O1"]["status"] = "again"
+    merged = {**db}
+    merged["orders"]["O1"]["items"].append(4)
+    copied = db.copy()
+    copied["orders"]["O1"]["status"] = "copied"
+    for record in db["orders"].values():
+        record["touched"] = True
+    db["n"] += 1
+    db.writing = False
+    assert canonical_json(shared) == before
+    assert db["orders"]["O1"]["touched"] is True and db["n"] == 2
+    assert json.loads(canonical_json(db))["orders"]["O1"]["items"][:3] == [1, 2, 3]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthgym.envs.family import family_names, get_family
+from synthgym.envs.family import build_environment, family_names, get_family
+from synthgym.envs.model import canonical_json
 from synthgym.verifiers.conformance import assert_deterministic, assert_replays_from_row, certify_level
 
 FAMILIES = [name for name in family_names() if not get_family(name).needs_sandbox]
@@ -26,6 +27,8 @@ def test_family_contract(name):
         assert len(report.certified) >= 3, f"level {level}: {[(r.check, r.reason) for r in report.rejections][:3]}"
         for certified in report.certified[:1]:
             assert_replays_from_row(family, report.envs[certified.task.env_id], certified)
+        for env in report.envs.values():  # no episode wrote through to the shared environment
+            assert canonical_json(env.database) == canonical_json(build_environment(family, env.seed).database)
         if level == 5:
             for certified in report.certified:
                 assert len(certified.task.tool_names) >= 12
