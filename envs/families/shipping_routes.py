@@ -90,6 +90,12 @@ def _booking_cost(db: dict, shipment: dict, did: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # tools
 # ---------------------------------------------------------------------------------------------
+def _peek(db: dict, table: str) -> dict:
+    """A table a write tool only reads, taken as it is: the episode's copy-on-write view copies
+    whatever is reached through it, and these tables are never modified."""
+    return dict.__getitem__(db, table)
+
+
 def _get(table: dict, key: str, what: str) -> dict:
     record = table.get(key)
     if record is None:
@@ -300,19 +306,22 @@ def list_declarations(db, shipment_id):
     required=("shipment_id", "departure_id"),
 )
 def book_leg(db, shipment_id, departure_id):
-    s = _get(db["shipments"], shipment_id, "shipment")
-    d = _get(db["departures"], departure_id, "departure")
+    s = _get(_peek(db, "shipments"), shipment_id, "shipment")
+    d = _get(_peek(db, "departures"), departure_id, "departure")
     if s.get("delivered"):
         raise ToolError(f"shipment {shipment_id} was already delivered")
     if d["status"] != "scheduled":
         raise ToolError(f"departure {departure_id} was cancelled by the carrier")
-    if any(b["shipment"] == shipment_id and b["departure"] == departure_id and b["status"] == "active"
-           for b in db["bookings"].values()):
-        raise ToolError(f"shipment {shipment_id} is already booked on {departure_id}")
-    left = _remaining(db, departure_id)
+    used = 0
+    for b in dict.values(_peek(db, "bookings")):
+        if b["departure"] == departure_id and b["status"] == "active":
+            if b["shipment"] == shipment_id:
+                raise ToolError(f"shipment {shipment_id} is already booked on {departure_id}")
+            used += b["weight"]
+    left = d["capacity"] - d["load"] - used
     if left < s["weight"]:
         raise ToolError(f"insufficient capacity on {departure_id}: {left} kg left, {s['weight']} kg needed")
-    cost = _booking_cost(db, s, departure_id)
+    cost = _booking_cost({k: _peek(db, k) for k in ("departures", "services", "carriers", "hubs")}, s, departure_id)
     db["counters"]["booking"] += 1
     bid = f"BK-{db['counters']['booking']:04d}"
     db["bookings"][bid] = {"shipment": shipment_id, "departure": departure_id, "weight": s["weight"], "cost": cost, "status": "active"}
@@ -338,9 +347,9 @@ def cancel_booking(db, booking_id):
     required=("shipment_id", "hub_id"),
 )
 def file_transit_declaration(db, shipment_id, hub_id):
-    _get(db["shipments"], shipment_id, "shipment")
-    _get(db["hubs"], hub_id, "hub")
-    if any(v["shipment"] == shipment_id and v["hub"] == hub_id for v in db["declarations"].values()):
+    _get(_peek(db, "shipments"), shipment_id, "shipment")
+    _get(_peek(db, "hubs"), hub_id, "hub")
+    if any(v["shipment"] == shipment_id and v["hub"] == hub_id for v in dict.values(_peek(db, "declarations"))):
         raise ToolError(f"a declaration for {shipment_id} at {hub_id} already exists")
     db["counters"]["declaration"] += 1
     key = f"TD-{db['counters']['declaration']:04d}"
@@ -984,15 +993,22 @@ class ShippingRoutes(Family):
         held = {k: True for k in ("routes", "connections", "deadlines", "cargo", "closures", "customer_rules", "customs")}
         total = 0
         active_ids = []
+        by_ship: dict = {sid: [] for sid in ships}
+        for bid, b in sorted(final_db["bookings"].items()):
+            if b["status"] == "active" and b["shipment"] in task_set:
+                by_ship[b["shipment"]].append((bid, b["departure"], b["cost"]))
+        filed_by: dict = {sid: [] for sid in ships}
+        for v in final_db["declarations"].values():
+            if v["shipment"] in task_set:
+                filed_by[v["shipment"]].append(v["hub"])
         for sid in ships:
             s = final_db["shipments"][sid]
             legs = []
-            for bid, b in sorted(final_db["bookings"].items()):
-                if b["shipment"] == sid and b["status"] == "active":
-                    active_ids.append(bid)
-                    total += b["cost"]
-                    dep, cutoff, arr = _dep_times(final_db, b["departure"])
-                    legs.append((dep, cutoff, arr, b["departure"]))
+            for bid, did, cost in by_ship[sid]:
+                active_ids.append(bid)
+                total += cost
+                dep, cutoff, arr = _dep_times(final_db, did)
+                legs.append((dep, cutoff, arr, did))
             legs.sort()
             hub = s["origin"]
             chain = bool(legs)
@@ -1022,7 +1038,7 @@ class ShippingRoutes(Family):
             home = hubs[s["origin"]]["country"]
             expected = {services[deps[did]["service"]]["origin"] for _, _, _, did in legs[1:]}
             expected = {h for h in expected if h != s["origin"] and hubs[h]["country"] != home}
-            filed = sorted(v["hub"] for v in final_db["declarations"].values() if v["shipment"] == sid)
+            filed = sorted(filed_by[sid])
             if len(filed) != len(set(filed)) or set(filed) != expected:
                 held["customs"] = False
         held["cost"] = total <= spec["cost_bound"]
