@@ -517,8 +517,8 @@ def _plant_full_tie(rng: random.Random, lg: dict, teams: dict) -> None:
         rng.shuffle(x_matches)
         rng.shuffle(y_matches)
         # Y scores dy more and concedes ey more, X scores dy - d_gf more and concedes ey - k more
-        for dy in sorted({d_gf, (d_gf + 1) // 2, 0}, key=abs):
-            for ey in sorted({k, (k + 1) // 2, 0}, key=abs):
+        for dy in sorted({d_gf, (d_gf + 1) // 2, 0}, key=lambda v: (abs(v), v)):
+            for ey in sorted({k, (k + 1) // 2, 0}, key=lambda v: (abs(v), v)):
                 dx, ex = dy - d_gf, ey - k
                 for my in y_matches if (dy, ey) != (0, 0) else [None]:
                     new_y = _rescore(my, y, dy, ey) if my else ()

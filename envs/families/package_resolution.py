@@ -690,7 +690,7 @@ def _rge(lo: tuple, hi_major: int | None = None) -> str:
     return text + (f",<{hi_major}.0" if hi_major is not None else "")
 
 
-def _compose_project(b: _Builder, tier: int, pid: str, name: str) -> dict:
+def _compose_project(b: _Builder, tier: int, name: str) -> tuple:
     """One project of the given tier with its own packages; returns the project record plus the
     roles of its packages (kept in the database's hidden `meta`)."""
     rng = b.rng
@@ -994,7 +994,7 @@ class PackageResolution(Family):
                 if pid not in ids:
                     ids.append(pid)
                     break
-            project, roles, trap = _compose_project(b, tier, pid, names[tier - 1])
+            project, roles, trap = _compose_project(b, tier, names[tier - 1])
             projects[pid] = project
             meta[str(tier)] = {"project_id": pid, "roles": roles, "trap": trap}
         _distractors(b, 8)
