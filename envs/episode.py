@@ -48,31 +48,24 @@ def _deep_copy(value: Any) -> Any:
 
 
 class CopyOnWrite(dict):
-    """The episode's own database, copied lazily: each dict is copied (shallowly) the first
-    time a write tool reaches it, lists are copied whole. A write tool touches a few records,
-    so copying the whole database on every write episode, most of the gate's time, is avoided.
-    The environment's database is never modified."""
+    """What a write tool sees: the episode's database, copied lazily. Each dict is copied
+    (shallowly) the first time the tool reaches it, lists are copied whole, and afterwards
+    `materialize()` turns the view back into plain dicts that share every untouched part.
+    A write touches a few records, so no write episode copies the whole database, and reads
+    and verdicts run on plain dicts. The environment's database is never modified."""
 
-    __slots__ = ("_private", "_writing")
+    __slots__ = ("_private", "_assigned")
 
-    def __init__(self, source: dict, writing: list | None = None) -> None:
+    def __init__(self, source: dict) -> None:
         super().__init__(source)
-        self._private: set = set()
-        self._writing = writing if writing is not None else [False]  # shared by the whole tree
-
-    @property
-    def writing(self) -> bool:
-        return self._writing[0]
-
-    @writing.setter
-    def writing(self, value: bool) -> None:
-        self._writing[0] = value
+        self._private: set = set()  # keys whose value is this episode's own
+        self._assigned: set = set()  # keys the tool set itself (its objects may hold views)
 
     def _own(self, key: Any) -> Any:
         value = dict.__getitem__(self, key)
-        if self._writing[0] and key not in self._private:
+        if key not in self._private:
             if isinstance(value, dict):
-                value = CopyOnWrite(value, self._writing)
+                value = CopyOnWrite(value)
             elif isinstance(value, list):
                 value = _deep_copy(value)
             dict.__setitem__(self, key, value)
@@ -86,9 +79,11 @@ class CopyOnWrite(dict):
         return self._own(key) if key in self else default
 
     def _own_all(self) -> None:
-        if self._writing[0]:
-            for key in list(dict.keys(self)):
-                self._own(key)
+        """Iteration may hand out any child: copy all unowned children at once (one pickle)."""
+        shared = {k: v for k, v in dict.items(self) if k not in self._private}
+        if shared:
+            dict.update(self, _deep_copy(shared))
+            self._private.update(shared)
 
     def values(self):  # type: ignore[override]
         self._own_all()
@@ -109,20 +104,44 @@ class CopyOnWrite(dict):
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         if key not in self:
-            dict.__setitem__(self, key, default)
-            self._private.add(key)
+            self[key] = default
         return self._own(key)
 
     def pop(self, key: Any, *default: Any) -> Any:
         self._private.discard(key)
+        self._assigned.discard(key)
         return super().pop(key, *default)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._private.add(key)
+        self._assigned.add(key)
         super().__setitem__(key, value)
 
     def __reduce__(self):  # pickles (and copies) as the plain dict it stands for
-        return (dict, (dict(self.items()),))
+        return (dict, (self.materialize(),))
+
+    def materialize(self) -> dict:
+        """Plain dicts again: touched parts are this episode's own, the rest still shared."""
+        # A shallow copy at C speed (dict.copy would read through the overridden iteration,
+        # owning every child); only owned children need a look.
+        out = dict(dict.items(self))
+        for key in self._private:
+            value = out.get(key)  # deleted keys may linger in the set (del, popitem, clear)
+            if isinstance(value, CopyOnWrite):
+                out[key] = value.materialize()
+            elif key in self._assigned and isinstance(value, (dict, list)):
+                out[key] = _plain(value)  # the tool's own objects may hold views
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, CopyOnWrite):
+        return value.materialize()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 class FamilyVersionError(ValueError):
@@ -134,7 +153,7 @@ class Episode:
         self.family = family
         self.task = task
         self._initial = database
-        self._db = database  # shared with the environment until the first write
+        self._db = database  # shared with the environment; writes replace only what they touch
         self._tools = {name: family.toolbox[name] for name in task.tool_names}
         self.calls: list[ToolCall] = []  # calls that reached a tool, in order
         self.attempts = 0  # every call, valid or not, spends budget
@@ -220,19 +239,15 @@ class Episode:
         problem = tool.spec.check_arguments(arguments)
         if problem is not None:
             return _error(f"invalid arguments for {name}: {problem}")
-        if tool.spec.writes and not isinstance(self._db, CopyOnWrite):
-            self._db = CopyOnWrite(self._db)
+        view = CopyOnWrite(self._db) if tool.spec.writes else self._db
         try:
-            if tool.spec.writes:
-                self._db.writing = True
-            result = tool.fn(self._db, **arguments)
+            result = tool.fn(view, **arguments)
         except ToolError as exc:
             result = {"error": str(exc)}
         except Exception as exc:  # a fault in our tool must not reach the policy as an exception
             result = {"error": f"{name} failed: {type(exc).__name__}"}
-        finally:
-            if isinstance(self._db, CopyOnWrite):
-                self._db.writing = False
+        if tool.spec.writes:
+            self._db = view.materialize()
         self.calls.append(ToolCall(name, arguments))
         return canonical_json(result)
 

@@ -161,7 +161,6 @@ def test_copy_on_write_never_touches_the_environment():
     shared = {"orders": {"O1": {"items": [1, 2], "status": "open"}}, "n": 1}
     before = canonical_json(shared)
     db = CopyOnWrite(shared)
-    db.writing = True
     db["orders"]["O1"]["status"] = "closed"
     db["orders"]["O1"]["items"].append(3)
     clone = dict(db["orders"])
@@ -173,7 +172,13 @@ def test_copy_on_write_never_touches_the_environment():
     for record in db["orders"].values():
         record["touched"] = True
     db["n"] += 1
-    db.writing = False
+    db["orders"]["O2"] = {"status": "new"}
+    del db["orders"]["O2"]
+    moved = db["orders"].pop("O1")
+    db.setdefault("archive", {})["O1"] = moved
+    db["archive"]["O1"]["status"] = "archived"
+    plain = db.materialize()
     assert canonical_json(shared) == before
-    assert db["orders"]["O1"]["touched"] is True and db["n"] == 2
-    assert json.loads(canonical_json(db))["orders"]["O1"]["items"][:3] == [1, 2, 3]
+    assert type(plain) is dict and type(plain["archive"]["O1"]) is dict
+    assert plain["archive"]["O1"]["touched"] is True and plain["n"] == 2 and plain["orders"] == {}
+    assert plain["archive"]["O1"]["items"][:3] == [1, 2, 3]
