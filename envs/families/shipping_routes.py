@@ -680,7 +680,9 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
     d = b.hub(dest_country, rng.randint(2, 6), rng.randrange(2000, 6000, 50))
 
     banned_carrier = None
-    k_oa, k_ad, k_od = b.carrier(), b.carrier(), b.carrier()
+    # a few carriers run the region's ordinary lanes (one carrier often serves several lanes)
+    regular = [b.carrier() for _ in range(3 if level < 5 else 4)]
+    k_oa, k_ad, k_od = rng.sample(regular, 3)
     e_oa = rng.randint(90, 160)
     e_ad = rng.randint(180, 320)
     jitter = lambda: rng.uniform(0.985, 1.015)  # noqa: E731
@@ -716,11 +718,11 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
     if level >= 3:
         # the second shipment needs the same A->D departure, which has room for only one of them
         o2 = b.hub(home, rng.randint(2, 6), rng.randrange(2000, 6000, 50))
-        k_o2 = b.carrier()
+        k_o2 = rng.choice(regular)
         e_o2a = rng.randint(90, 160)
         s_o2a = b.service(k_o2, o2, a, 16, 3, 12)
         b.departures_for(s_o2a, {r: e_o2a * 1.02, r + 1: e_o2a, r + 2: e_o2a * 1.05, r + 3: e_o2a * 1.04})
-        k_o2d = b.carrier()
+        k_o2d = rng.choice(regular)
         s_o2d = b.service(k_o2d, o2, d, 12, 4, 34)
         b.departures_for(s_o2d, {day: (e_o2a + e_ad) * rng.uniform(1.8, 2.2) for day in range(r + 1, r + 4)})
         w2 = rng.randrange(200, 700, 10)
@@ -733,7 +735,7 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
 
         # a cheaper path through hub C, closed by a strike while the cargo would be there
         c = b.hub(home, 4, rng.randrange(2000, 4000, 50))
-        k_c1, k_c2 = b.carrier(), b.carrier()
+        k_c1, k_c2 = rng.choice(regular), rng.choice(regular)
         e_c = (e_oa + e_ad) * rng.uniform(0.55, 0.7)
         s_oc = b.service(k_c1, o1, c, 15, 3, 9)
         b.departures_for(s_oc, {r: e_c * 0.4, r + 1: e_c * 0.42})
@@ -751,7 +753,7 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
         # a third shipment booked on a route whose first departure the carrier has since cancelled
         o3 = b.hub(home, rng.randint(2, 6), rng.randrange(2000, 6000, 50))
         e = b.hub(home, 6, rng.randrange(3000, 6000, 50))
-        k_e1, k_e2, k_e3 = b.carrier(), b.carrier(), b.carrier()
+        k_e1, k_e2, k_e3 = (rng.choice(regular) for _ in range(3))
         e_o3e, e_ed = rng.randint(60, 120), rng.randint(150, 260)
         s_o3e = b.service(k_e1, o3, e, 14, 3, 8)
         o3e = b.departures_for(s_o3e, {day: e_o3e * rng.uniform(0.95, 1.08) for day in range(r, r + 3)})
@@ -776,7 +778,7 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
         b.customers[customer]["banned"] = [banned_carrier, b.carrier()]
         b.customers[customer]["notes"] = "Refuses the listed carriers after past incidents."
     # distractor lanes: back from the transfer hub, and out to a hub of an earlier region
-    k_back = b.carrier() if b.free_carriers and any(len(b.carriers[c]["accepts"]) > 1 for c in b.free_carriers) else k_oa
+    k_back = rng.choice(regular)
     s_back = b.service(k_back, a, o1, 9, 4, 12)
     b.departures_for(s_back, {day: e_oa * rng.uniform(0.9, 1.2) for day in range(r, r + 3)})
     elsewhere = sorted(h for h in b.hubs if h not in b.region_hubs)
