@@ -370,7 +370,7 @@ LEVEL_TOOLS = {
         "get_policy", "search_advisories", "get_advisory", "get_lockfile", "check_range", "compare_versions",
         "evaluate_marker", "list_dependents"),
 }
-MAX_CALLS = {1: 20, 2: 35, 3: 55, 4: 60, 5: 75}
+MAX_CALLS = {1: 20, 2: 32, 3: 52, 4: 60, 5: 70}
 
 # ---------------------------------------------------------------------------------------------
 # the resolver (shared by the reference, through tools, and the independent solver, on the db)

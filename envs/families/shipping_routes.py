@@ -370,7 +370,7 @@ LEVEL_TOOLS = {
         "list_departures", "get_departure", "get_carrier", "get_customer", "quote_leg", "list_bookings",
         "list_declarations", "book_leg", "cancel_booking", "file_transit_declaration"),
 }
-MAX_CALLS = {1: 22, 2: 26, 3: 48, 4: 55, 5: 80}
+MAX_CALLS = {1: 22, 2: 26, 3: 46, 4: 52, 5: 76}
 
 
 # ---------------------------------------------------------------------------------------------
