@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="re-check every written row from scratch")
     verify.add_argument("dir")
+    verify.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
     verify.add_argument("--no-progress", action="store_true")
 
     inspect = sub.add_parser("inspect", help="counts by family and level, and one example as a chat")
@@ -80,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify_dir
 
-    report = verify_dir(args.dir, progress=not args.no_progress)
+    report = verify_dir(args.dir, progress=not args.no_progress, workers=args.workers or None)
     print("\n".join(report.lines()))
     return 0 if report.ok else 1
 

@@ -11,8 +11,11 @@ failure of the verifier.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import sys
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +23,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from synthgym.envs.episode import Episode
-from synthgym.envs.family import UnknownFamily, build_environment, get_family, make_task
+from synthgym.envs.family import UnknownFamily, build_environment, family_source_sha256, get_family, make_task
 from synthgym.envs.model import Plan, canonical_json
 from synthgym.envs.rows import task_row
 from synthgym.verifiers.checks import GateConfig, Reject
@@ -38,6 +41,12 @@ class VerifyReport:
     stale: Counter = field(default_factory=Counter)  # family@version -> rows
     failures: list[tuple[str, str]] = field(default_factory=list)  # (task_id or file, reason)
 
+    def merge(self, other: "VerifyReport") -> None:
+        self.rows += other.rows
+        self.passed += other.passed
+        self.stale.update(other.stale)
+        self.failures.extend(other.failures)
+
     @property
     def ok(self) -> bool:
         return self.rows > 0 and self.passed == self.rows and not self.failures and not self.stale
@@ -45,7 +54,7 @@ class VerifyReport:
     def lines(self) -> list[str]:
         out = [f"verified {self.passed}/{self.rows} rows"]
         for key, count in sorted(self.stale.items()):
-            out.append(f"  stale: {count} rows made by {key}, not the installed version; re-run to refresh them")
+            out.append(f"  stale: {count} rows made by {key}; re-run to refresh them")
         for where, reason in self.failures[:20]:
             out.append(f"  FAIL {where}: {reason}")
         if len(self.failures) > 20:
@@ -88,41 +97,58 @@ def check_row(row: dict, env_cache: dict) -> str | None:
     return None
 
 
-def verify_dir(out: str | Path, progress: bool = True, plugins: tuple[str, ...] = ()) -> VerifyReport:
+def verify_file(out: Path, item: dict, plugins: tuple[str, ...] = ()) -> VerifyReport:
+    """Re-check one shard (runs in a worker process)."""
+    import_plugins(plugins)
+    report = VerifyReport()
+    path = out / item["path"]
+    if not path.is_file() or file_sha256(path) != item["sha256"]:
+        report.rows += item["rows"]
+        report.failures.append((item["path"], "missing, or its sha256 differs from the manifest"))
+        return report
+    env_cache: dict = {}
+    for row in pq.read_table(path).to_pylist():
+        report.rows += 1
+        try:
+            family = get_family(row["family"])
+        except UnknownFamily:
+            report.stale[f"{row['family']}@{row['family_version']} (not installed)"] += 1
+            continue
+        if family.version != row["family_version"]:
+            report.stale[f"{row['family']}@{row['family_version']} (installed: version {family.version})"] += 1
+            continue
+        source = json.loads(row["certificate"])["provenance"]["family_source_sha256"]
+        if source != family_source_sha256(family):
+            # Same version, other code: the family changed without a version bump.
+            report.stale[f"{row['family']}@{row['family_version']} (its source changed since the run without a version bump)"] += 1
+            continue
+        try:
+            reason = check_row(row, env_cache)
+        except Exception as exc:
+            reason = f"re-check raised {type(exc).__name__}: {exc}"[:300]
+        if reason is None:
+            report.passed += 1
+        else:
+            report.failures.append((row["task_id"], reason))
+    return report
+
+
+def verify_dir(out: str | Path, progress: bool = True, plugins: tuple[str, ...] = (), workers: int | None = None) -> VerifyReport:
+    """Re-check every shard the manifest lists, shards spread over worker processes."""
     out = Path(out)
     manifest = read_manifest(out)
     if manifest is None:
         raise ConfigError(f"'{out}' has no manifest.json: not a synthgym run directory")
-    import_plugins(tuple(manifest["config"].get("plugins", ())) + tuple(plugins))
-    report = VerifyReport()
+    plugins = tuple(manifest["config"].get("plugins", ())) + tuple(plugins)
+    import_plugins(plugins)
     files = [item for entry in manifest["batches"].values() for item in entry["files"] if item["path"].startswith("tasks/")]
+    report = VerifyReport()
     bar = tqdm(total=sum(f["rows"] for f in files), unit="row", desc="verify", file=sys.stderr, disable=not progress)
-    env_cache: dict = {}
-    for item in files:
-        path = out / item["path"]
-        if not path.is_file() or file_sha256(path) != item["sha256"]:
-            report.rows += item["rows"]
-            report.failures.append((item["path"], "missing, or its sha256 differs from the manifest"))
-            bar.update(item["rows"])
-            continue
-        for row in pq.read_table(path).to_pylist():
-            report.rows += 1
-            bar.update(1)
-            try:
-                family = get_family(row["family"])
-            except UnknownFamily:
-                report.stale[f"{row['family']}@{row['family_version']} (not installed)"] += 1
-                continue
-            if family.version != row["family_version"]:
-                report.stale[f"{row['family']}@{row['family_version']}"] += 1
-                continue
-            try:
-                reason = check_row(row, env_cache)
-            except Exception as exc:
-                reason = f"re-check raised {type(exc).__name__}: {exc}"[:300]
-            if reason is None:
-                report.passed += 1
-            else:
-                report.failures.append((row["task_id"], reason))
+    workers = workers or os.cpu_count() or 1
+    # Spawned workers import the package afresh, as a replaying trainer would.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for part in pool.map(verify_file, [out] * len(files), files, [plugins] * len(files)):
+            report.merge(part)
+            bar.update(part.rows)
     bar.close()
     return report
