@@ -25,8 +25,8 @@ class Certified:
     task: Task
     reference: Plan
     certificate: Certificate
-    verify_ms: float  # measured, reported by the run, never written into a row
-    gate_ms: float
+    verify_ms: float  # wall ms of one verdict; reported by the run, never written into a row
+    gate_ms: float  # CPU ms of the whole gate (process time: steady on a shared machine)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class EnvironmentOutcome:
     env: Environment | None
     env_json: str
     outcomes: tuple[Certified | Rejection, ...]
-    build_ms: float
+    build_ms: float  # CPU ms to build the environment twice (build + determinism rebuild)
 
 
 def provenance(family: Family, config: GateConfig) -> dict:
@@ -49,7 +49,7 @@ def provenance(family: Family, config: GateConfig) -> dict:
 
 def certify(family: Family, env: Environment, rebuilt_env: Environment, task: Task, config: GateConfig) -> Certified:
     """Run every check on one candidate; raises `Reject` at the first that fails."""
-    start = time.perf_counter()
+    start = time.process_time()
     results = [checks.check_well_formed(family, task)]
     reference, verdict, call_results = checks.run_reference(family, env, task)
     results.append(checks.check_reference_calls(family, task, reference, call_results))
@@ -73,7 +73,7 @@ def certify(family: Family, env: Environment, rebuilt_env: Environment, task: Ta
         greedy_pass_rate=rates["greedy"],
         provenance=provenance(family, config),
     )
-    return Certified(task, reference, certificate, verify_ms, (time.perf_counter() - start) * 1000)
+    return Certified(task, reference, certificate, verify_ms, (time.process_time() - start) * 1000)
 
 
 def rejection(family: Family, seed: int, env_id: str, level: int, task: Task | None, check: str, reason: str, task_id: str = "") -> Rejection:
@@ -103,7 +103,7 @@ def certify_environment(
     from synthgym.envs.family import env_id_for
 
     env_id = env_id_for(family, seed)
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         env = build_environment(family, seed)
         env_json = canonical_json(env.to_json())
@@ -116,8 +116,8 @@ def certify_environment(
             rejection(family, seed, env_id, level, None, check, reason, task_id=f"{env_id}-L{level}-{indices[0]}")
             for level, indices in slots
         )
-        return EnvironmentOutcome(None, "", outcomes, (time.perf_counter() - start) * 1000)
-    build_ms = (time.perf_counter() - start) * 1000
+        return EnvironmentOutcome(None, "", outcomes, (time.process_time() - start) * 1000)
+    build_ms = (time.process_time() - start) * 1000
 
     outcomes: list[Certified | Rejection] = []
     seen: set[str] = set()
