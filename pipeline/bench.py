@@ -28,10 +28,15 @@ def bench(tasks: int, families: str | None = None) -> dict:
     names = [f.strip() for f in families.split(",")] if families else default_bench_families()
     config = build_config({"tasks": tasks, "families": names, "seed": 0})
     figures: dict = {"tasks_planned": tasks, "families": names}
+    import ray
+
+    started_ray = not ray.is_initialized()
     with tempfile.TemporaryDirectory(prefix="synthgym-bench-") as tmp, RssSampler() as rss:
         loop = run(config, f"{tmp}/loop", in_process=True, progress=False)
         one = run(config, f"{tmp}/ray1", workers=1, progress=False)
         two = run(config, f"{tmp}/ray2", workers=2, progress=False)
+    if started_ray:
+        ray.shutdown()
     gate_ms = sum(ms["gate_ms_total"] + ms["build_ms_total"] for ms in loop.family_ms.values())
     figures.update(
         {
