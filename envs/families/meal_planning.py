@@ -1,0 +1,1347 @@
+"""meal_planning: a multi-day meal plan over a recipe catalogue, a pantry and a shop.
+
+World: about forty ingredients (allergens, shop packs and prices, a few dated promotions), about fifty
+recipes built from them (meal slot, diet, cooking time, rating, nutrition per serving), a pantry of
+dated lots (some already expired), four household profiles (size, allergies, diet, what they ate last
+week) and a calendar of busy evenings. Search results show a recipe's slot, diet, time and rating;
+everything else sits behind a tool: ingredients and nutrition (recipe page), allergens (a separate
+lookup: curry paste hides shrimp, Worcestershire sauce hides anchovies), review counts, pack prices,
+promotions by date, pantry lots, the household, the calendar and the meal history.
+
+Task: lunch and dinner for each day of the plan, and the exact shopping cost (plus, from level 4 on,
+the exact shopping list in packs): the household eats every meal, so each recipe is cooked for every
+member; the pantry is used first (lots that expired before the plan starts do not count) and the rest
+is bought in whole packs on the first day, at the promotion price when one is valid that day. Rules
+escalate with the level: allergies and diet, daily calorie and protein ranges per person, no repeated
+recipe, lots expiring during the plan used up before they expire, quick dinners on busy evenings, a
+conditional rule ("if dinner has >= X kcal, lunch that day < Y kcal and vegetarian"), review counts,
+nothing eaten last week, and a budget. The verifier recomputes every rule and every cent from the
+database, so any plan that meets the request passes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import math
+import random
+
+from synthgym.envs.family import Agent, Family, register_family
+from synthgym.envs.model import JSON, Plan, Task, TaskDraft, derive_seed
+from synthgym.envs.tools import PAGE, ToolBox, ToolError, array, integer, paginate, string
+
+START = datetime.date(2026, 3, 2)  # a Monday
+NDATES = 14
+DATES = tuple((START + datetime.timedelta(days=k)).isoformat() for k in range(NDATES))
+DATE_INDEX = {d: k for k, d in enumerate(DATES)}
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+PAGE_SIZE = 10
+ALLERGENS = ("gluten", "dairy", "egg", "nuts", "peanuts", "soy", "fish", "shellfish", "sesame")
+DIET_RANK = {"vegan": 0, "vegetarian": 1, "pescatarian": 2, "omnivore": 3}
+
+# name, category, unit, allergens, pack size, pack price in cents, kcal and protein (g) per 100 units
+INGREDIENTS = (
+    ("tomato", "vegetable", "g", (), 500, 220, 18, 0.9), ("spinach", "vegetable", "g", (), 250, 190, 23, 2.9),
+    ("onion", "vegetable", "g", (), 1000, 150, 40, 1.1), ("garlic", "vegetable", "g", (), 100, 80, 149, 6.4),
+    ("bell pepper", "vegetable", "g", (), 500, 260, 31, 1.0), ("zucchini", "vegetable", "g", (), 500, 180, 17, 1.2),
+    ("mushroom", "vegetable", "g", (), 250, 240, 22, 3.1), ("broccoli", "vegetable", "g", (), 500, 170, 34, 2.8),
+    ("carrot", "vegetable", "g", (), 1000, 120, 41, 0.9), ("potato", "vegetable", "g", (), 2000, 250, 77, 2.0),
+    ("kale", "vegetable", "g", (), 200, 200, 49, 4.3), ("avocado", "vegetable", "g", (), 400, 260, 160, 2.0),
+    ("rice", "grain", "g", (), 1000, 210, 360, 7.0), ("pasta", "grain", "g", ("gluten",), 500, 130, 370, 13.0),
+    ("sourdough bread", "grain", "g", ("gluten",), 500, 290, 260, 9.0), ("quinoa", "grain", "g", (), 500, 390, 370, 14.0),
+    ("flour tortillas", "grain", "g", ("gluten",), 400, 230, 310, 8.0), ("couscous", "grain", "g", ("gluten",), 500, 190, 360, 13.0),
+    ("rice noodles", "grain", "g", (), 400, 210, 360, 6.0), ("milk", "dairy", "ml", ("dairy",), 1000, 110, 64, 3.4),
+    ("butter", "dairy", "g", ("dairy",), 250, 260, 717, 0.9), ("parmesan", "dairy", "g", ("dairy",), 200, 450, 431, 38.0),
+    ("mozzarella", "dairy", "g", ("dairy",), 250, 220, 280, 22.0), ("greek yogurt", "dairy", "g", ("dairy",), 500, 280, 97, 9.0),
+    ("feta", "dairy", "g", ("dairy",), 200, 290, 264, 14.0), ("eggs", "egg", "g", ("egg",), 360, 240, 143, 12.6),
+    ("chicken breast", "meat", "g", (), 500, 650, 165, 31.0), ("beef mince", "meat", "g", (), 500, 590, 250, 26.0),
+    ("pork loin", "meat", "g", (), 500, 620, 242, 27.0), ("lamb shoulder", "meat", "g", (), 500, 980, 282, 25.0),
+    ("salmon", "fish", "g", ("fish",), 300, 750, 208, 20.0), ("cod", "fish", "g", ("fish",), 400, 690, 82, 18.0),
+    ("tuna", "fish", "g", ("fish",), 160, 220, 116, 26.0), ("shrimp", "seafood", "g", ("shellfish",), 300, 790, 99, 24.0),
+    ("chickpeas", "legume", "g", (), 400, 110, 164, 8.9), ("lentils", "legume", "g", (), 500, 180, 116, 9.0),
+    ("black beans", "legume", "g", (), 400, 120, 132, 8.9), ("tofu", "legume", "g", ("soy",), 400, 250, 144, 15.0),
+    ("soy sauce", "condiment", "ml", ("soy", "gluten"), 250, 220, 53, 8.0),
+    ("peanut butter", "condiment", "g", ("peanuts",), 350, 320, 588, 25.0),
+    ("basil pesto", "condiment", "g", ("nuts", "dairy"), 190, 290, 450, 5.0),
+    ("tahini", "condiment", "g", ("sesame",), 300, 390, 595, 17.0), ("olive oil", "condiment", "ml", (), 500, 590, 884, 0.0),
+    ("coconut milk", "condiment", "ml", (), 400, 190, 197, 2.0),
+    ("red curry paste", "condiment", "g", ("shellfish",), 100, 240, 120, 2.0),  # shrimp paste: only the allergen lookup says so
+    ("worcestershire sauce", "condiment", "ml", ("fish",), 150, 200, 78, 0.0),  # anchovies, likewise
+    ("mayonnaise", "condiment", "g", ("egg",), 250, 210, 680, 1.0),
+)
+PROTEINS = (  # ingredient, grams per serving, word in the name
+    ("chicken breast", 150, "Chicken"), ("beef mince", 130, "Beef"), ("pork loin", 140, "Pork"), ("lamb shoulder", 140, "Lamb"),
+    ("salmon", 130, "Salmon"), ("cod", 150, "Cod"), ("tuna", 100, "Tuna"), ("shrimp", 120, "Shrimp"),
+    ("tofu", 150, "Tofu"), ("chickpeas", 140, "Chickpea"), ("lentils", 90, "Lentil"), ("black beans", 140, "Bean"),
+    ("eggs", 120, "Egg"), ("feta", 80, "Feta"),
+)
+STYLES = (  # name pattern, slot, minutes, base ingredients (name, grams)
+    ("{p} Stir-Fry", "dinner", 20, (("rice", 80), ("broccoli", 120), ("soy sauce", 20), ("garlic", 6))),
+    ("{p} Red Curry", "dinner", 35, (("rice", 80), ("coconut milk", 100), ("red curry paste", 25), ("bell pepper", 80))),
+    ("{p} Pesto Pasta", "dinner", 25, (("pasta", 100), ("basil pesto", 35), ("spinach", 50), ("parmesan", 15))),
+    ("{p} Tomato Pasta", "dinner", 30, (("pasta", 100), ("tomato", 150), ("onion", 50), ("olive oil", 10))),
+    ("{p} Quinoa Bowl", "lunch", 20, (("quinoa", 70), ("kale", 50), ("tahini", 20), ("avocado", 60))),
+    ("{p} Salad", "lunch", 15, (("spinach", 60), ("tomato", 100), ("olive oil", 12), ("feta", 30))),
+    ("{p} Wrap", "lunch", 15, (("flour tortillas", 80), ("bell pepper", 60), ("mayonnaise", 20), ("avocado", 50))),
+    ("{p} Couscous", "any", 25, (("couscous", 80), ("zucchini", 100), ("olive oil", 10), ("onion", 40))),
+    ("{p} Noodle Soup", "any", 30, (("rice noodles", 70), ("carrot", 60), ("soy sauce", 15), ("mushroom", 60))),
+    ("{p} Traybake", "dinner", 50, (("potato", 220), ("carrot", 80), ("olive oil", 15), ("garlic", 5))),
+    ("{p} Sandwich", "lunch", 10, (("sourdough bread", 100), ("tomato", 60), ("butter", 10), ("worcestershire sauce", 5))),
+    ("{p} & Rice Skillet", "any", 40, (("rice", 90), ("tomato", 100), ("bell pepper", 60), ("onion", 40))),
+)
+HOUSEHOLDS = (("HH-1", "Rossi"), ("HH-2", "Nguyen"), ("HH-3", "Okafor"), ("HH-4", "Schmidt"))
+EVENTS = ("football practice", "parents' evening", "late shift", "choir rehearsal", "school concert", "yoga class")
+
+TOOLS_BY_LEVEL = {
+    1: ("search_recipes", "get_recipe", "get_allergens", "get_prices"),
+    2: ("get_household", "list_pantry", "get_ingredient", "search_ingredients"),
+    3: (),
+    4: ("get_calendar", "get_promotions"),
+    5: ("get_reviews", "get_meal_history"),
+}
+CAP = 14  # candidates per meal slot and day in the solver's own searches
+MAX_CALLS = {1: 16, 2: 28, 3: 36, 4: 42, 5: 60}
+
+toolbox = ToolBox()
+
+
+def _pretty(date: str) -> str:
+    d = datetime.date.fromisoformat(date)
+    return f"{DAY_NAMES[d.weekday()]} {d.day} March {d.year}" if d.month == 3 else date
+
+
+def _eur(cents: int) -> str:
+    return f"{cents // 100}" if cents % 100 == 0 else f"{cents / 100:.2f}"
+
+
+def _date_arg(value: str) -> str:
+    if value not in DATE_INDEX:
+        raise ToolError(f"date must be YYYY-MM-DD between {DATES[0]} and {DATES[-1]}")
+    return value
+
+
+def _recipe(db: dict, recipe_id: str) -> dict:
+    r = db["recipes"].get(recipe_id)
+    if r is None:
+        raise ToolError(f"unknown recipe id {str(recipe_id)[:40]!r}")
+    return r
+
+
+def _household(db: dict, value: str) -> tuple[str, dict]:
+    text = str(value).strip()
+    for hid, h in sorted(db["households"].items()):
+        if text.upper() == hid or text.lower() in (h["name"].lower(), f"the {h['name'].lower()} household",
+                                                    f"{h['name'].lower()} household"):
+            return hid, h
+    raise ToolError(f"unknown household {text[:40]!r}")
+
+
+def _price(db: dict, ingredient_id: str, date: str | None) -> int:
+    """The pack price in cents on a shopping date (a promotion valid that day wins)."""
+    base = db["ingredients"][ingredient_id]["price"]
+    if date is not None:
+        for p in db["promotions"]:
+            if p["ingredient"] == ingredient_id and p["from"] <= date <= p["to"]:
+                return p["price"]
+    return base
+
+
+# ---- tools -----------------------------------------------------------------------------------------
+SORT_ARG = string("Sort order.", enum=("rating", "time", "name"))
+
+
+@toolbox.read(
+    "Search the recipe catalogue. Results show the meal slot (lunch, dinner or any), the diet (vegan, vegetarian, "
+    "pescatarian, omnivore), the cooking time, calories and protein per serving, what buying its ingredients for one "
+    "serving costs at regular prices (whole packs) and the rating; ingredients are on the recipe page.",
+    {"query": string("Words in the recipe name."), "meal": string("lunch or dinner.", enum=("lunch", "dinner")),
+     "diet": string("Only recipes fitting this diet.", enum=("vegan", "vegetarian", "pescatarian", "omnivore")),
+     "max_minutes": integer("Only recipes ready within this many minutes.", 1, 300),
+     "ingredient": string("Only recipes using this ingredient (id or name)."), "sort": SORT_ARG, "page": PAGE},
+)
+def search_recipes(db, query=None, meal=None, diet=None, max_minutes=None, ingredient=None, sort="rating", page=1):
+    words = str(query or "").lower().split()
+    want = None
+    if ingredient is not None:
+        text = str(ingredient).strip()
+        want = text if text in db["ingredients"] else next(
+            (k for k, v in sorted(db["ingredients"].items()) if v["name"] == text.lower()), None)
+        if want is None:
+            raise ToolError(f"unknown ingredient {text[:40]!r}")
+    rows = []
+    for rid, r in db["recipes"].items():
+        if want is not None and all(i != want for i, _ in r["ingredients"]):
+            continue
+        if meal is not None and r["meal"] not in (meal, "any"):
+            continue
+        if diet is not None and DIET_RANK[r["diet"]] > DIET_RANK[diet]:
+            continue
+        if max_minutes is not None and r["minutes"] > max_minutes:
+            continue
+        if words and not all(w in r["name"].lower() for w in words):
+            continue
+        rows.append((rid, r))
+    key = {"rating": lambda x: (-x[1]["rating"], x[0]), "time": lambda x: (x[1]["minutes"], x[0]),
+           "name": lambda x: (x[1]["name"], x[0])}[sort if sort in ("rating", "time", "name") else "rating"]
+    rows.sort(key=key)
+    items = [{"id": rid, "name": r["name"], "meal": r["meal"], "diet": r["diet"], "minutes": r["minutes"],
+              "kcal": r["kcal"], "protein_g": r["protein"], "rating": r["rating"],
+              "cost_to_make": round(sum(-(-q // db["ingredients"][i]["pack"]) * db["ingredients"][i]["price"]
+                                        for i, q in r["ingredients"]) / 100, 2)} for rid, r in rows]
+    return paginate(items, page, PAGE_SIZE)
+
+
+@toolbox.read("Get a recipe page: ingredients with quantities per serving, cooking time, and nutrition per serving.",
+              {"recipe_id": string("Recipe id, e.g. 'RC-012'.")}, required=("recipe_id",))
+def get_recipe(db, recipe_id):
+    r = _recipe(db, recipe_id)
+    ings = [{"ingredient_id": i, "name": db["ingredients"][i]["name"], "quantity": q, "unit": db["ingredients"][i]["unit"]}
+            for i, q in r["ingredients"]]
+    return {"id": recipe_id, "name": r["name"], "meal": r["meal"], "diet": r["diet"], "minutes": r["minutes"],
+            "servings": 1, "ingredients": ings, "nutrition_per_serving": {"kcal": r["kcal"], "protein_g": r["protein"]}}
+
+
+@toolbox.read("List the allergens of up to 10 recipes (from all of their ingredients, sauces and pastes included).",
+              {"recipe_ids": array(string("Recipe id."), "Recipe ids.", min_items=1, max_items=10)},
+              required=("recipe_ids",))
+def get_allergens(db, recipe_ids):
+    out = []
+    for rid in recipe_ids:
+        r = _recipe(db, rid)
+        out.append({"recipe_id": rid, "allergens": sorted({a for i, _ in r["ingredients"] for a in db["ingredients"][i]["allergens"]},
+                                                          key=ALLERGENS.index)})
+    return {"recipes": out}
+
+
+@toolbox.read("Get the shop's regular pack size and pack price (EUR) for up to 20 ingredients.",
+              {"ingredient_ids": array(string("Ingredient id."), "Ingredient ids.", min_items=1, max_items=20)},
+              required=("ingredient_ids",))
+def get_prices(db, ingredient_ids):
+    out = []
+    for iid in ingredient_ids:
+        ing = db["ingredients"].get(iid)
+        if ing is None:
+            raise ToolError(f"unknown ingredient id {str(iid)[:40]!r}")
+        out.append({"ingredient_id": iid, "name": ing["name"], "pack_size": ing["pack"], "unit": ing["unit"],
+                    "pack_price": ing["price"] / 100})
+    return {"prices": out}
+
+
+@toolbox.read("Get a household's profile: number of people eating, allergies and diet.",
+              {"household": string("Household id or family name, e.g. 'HH-2' or 'Nguyen'.")}, required=("household",))
+def get_household(db, household):
+    hid, h = _household(db, household)
+    return {"id": hid, "name": h["name"], "people": h["people"], "allergies": list(h["allergies"]), "diet": h["diet"]}
+
+
+@toolbox.read("List the pantry: lots of ingredients at home with quantity and expiry date, 15 per page.", {"page": PAGE})
+def list_pantry(db, page=1):
+    items = [{"lot_id": lot["id"], "ingredient_id": lot["ingredient"], "name": db["ingredients"][lot["ingredient"]]["name"],
+              "quantity": lot["quantity"], "unit": db["ingredients"][lot["ingredient"]]["unit"], "expires": lot["expires"]}
+             for lot in db["pantry"]]
+    return paginate(items, page, 15)
+
+
+@toolbox.read("Get an ingredient's details: category, unit, allergens.", {"ingredient_id": string("Ingredient id.")},
+              required=("ingredient_id",))
+def get_ingredient(db, ingredient_id):
+    ing = db["ingredients"].get(ingredient_id)
+    if ing is None:
+        raise ToolError(f"unknown ingredient id {str(ingredient_id)[:40]!r}")
+    return {"id": ingredient_id, "name": ing["name"], "category": ing["category"], "unit": ing["unit"],
+            "allergens": list(ing["allergens"])}
+
+
+@toolbox.read("Search ingredients by name.", {"query": string("Words in the ingredient name."), "page": PAGE},
+              required=("query",))
+def search_ingredients(db, query, page=1):
+    words = str(query).lower().split()
+    if not words:
+        raise ToolError("query must not be empty")
+    items = [{"id": k, "name": v["name"], "category": v["category"]} for k, v in sorted(db["ingredients"].items())
+             if all(w in v["name"] for w in words)]
+    return paginate(items, page, PAGE_SIZE)
+
+
+@toolbox.read("Get the family calendar for a date: evening events and whether the evening is busy.",
+              {"date": string("Date as YYYY-MM-DD.")}, required=("date",))
+def get_calendar(db, date):
+    date = _date_arg(date)
+    events = [e for e in db["calendar"] if e["date"] == date]
+    return {"date": date, "busy_evening": bool(events), "events": [e["event"] for e in events]}
+
+
+@toolbox.read("List the shop's promotions valid on a date (promotional pack prices in EUR).",
+              {"date": string("Date as YYYY-MM-DD.")}, required=("date",))
+def get_promotions(db, date):
+    date = _date_arg(date)
+    out = [{"ingredient_id": p["ingredient"], "name": db["ingredients"][p["ingredient"]]["name"],
+            "pack_price": p["price"] / 100, "valid_from": p["from"], "valid_to": p["to"]}
+           for p in db["promotions"] if p["from"] <= date <= p["to"]]
+    return {"date": date, "promotions": out}
+
+
+@toolbox.read("Get a recipe's reviews: rating and number of reviews.", {"recipe_id": string("Recipe id.")},
+              required=("recipe_id",))
+def get_reviews(db, recipe_id):
+    r = _recipe(db, recipe_id)
+    return {"recipe_id": recipe_id, "rating": r["rating"], "review_count": r["reviews"]}
+
+
+@toolbox.read("List what a household ate in the seven days before the plan starts.",
+              {"household": string("Household id or family name.")}, required=("household",))
+def get_meal_history(db, household):
+    hid, h = _household(db, household)
+    return {"household": hid, "meals": [{"date": d, "recipe_id": r, "name": db["recipes"][r]["name"]} for d, r in h["history"]]}
+
+
+# ---- the world --------------------------------------------------------------------------------------
+def _build(rng: random.Random) -> dict:
+    ings: dict = {}
+    by_name = {}
+    for k, (name, cat, unit, allergens, pack, price, kcal, prot) in enumerate(INGREDIENTS):
+        iid = f"I-{k + 1:02d}"
+        by_name[name] = iid
+        ings[iid] = {"name": name, "category": cat, "unit": unit, "allergens": list(allergens), "pack": pack,
+                     "price": int(price * rng.choice((0.9, 1.0, 1.0, 1.1, 1.2)) // 5 * 5), "kcal": kcal, "protein": prot}
+    recipes: dict = {}
+    combos = [(p, s) for p in PROTEINS for s in STYLES]
+    rng.shuffle(combos)
+    names = set()
+    for (pname, grams, word), (pattern, meal, minutes, base) in combos:
+        if len(recipes) >= 48:
+            break
+        name = pattern.format(p=word)
+        if name in names or (pname in ("eggs", "feta") and "Salad" not in pattern and "Wrap" not in pattern
+                             and "Couscous" not in pattern and "Sandwich" not in pattern):
+            continue
+        names.add(name)
+        scale = rng.choice((0.8, 0.9, 1.0, 1.1, 1.25, 1.4))
+        parts = [(by_name[pname], int(grams * scale) // 5 * 5)]
+        for iname, g in base:
+            if by_name[iname] not in [x[0] for x in parts]:
+                parts.append((by_name[iname], max(5, int(g * rng.choice((0.8, 1.0, 1.2, 1.5))) // 5 * 5)))
+        kcal = sum(q * ings[i]["kcal"] / 100 for i, q in parts)
+        prot = sum(q * ings[i]["protein"] / 100 for i, q in parts)
+        cats = {ings[i]["category"] for i, _ in parts}
+        if "meat" in cats:
+            diet = "omnivore"
+        elif cats & {"fish", "seafood"} or "worcestershire sauce" in [ings[i]["name"] for i, _ in parts]:
+            diet = "pescatarian"
+        elif cats & {"dairy", "egg"}:
+            diet = "vegetarian"
+        else:
+            diet = "vegan"
+        rid = f"RC-{len(recipes) + 101}"
+        recipes[rid] = {"name": name, "meal": meal, "diet": diet, "minutes": minutes + rng.choice((-5, 0, 0, 5, 10)),
+                        "ingredients": [list(x) for x in parts], "kcal": int(round(kcal)), "protein": int(round(prot)),
+                        "rating": rng.randint(30, 49) / 10,
+                        "reviews": rng.randint(3, 25) if rng.random() < 0.2 else rng.randint(30, 900)}
+    for ing in ings.values():
+        del ing["kcal"], ing["protein"]
+    db: dict = {"ingredients": ings, "recipes": dict(sorted(recipes.items()))}
+    # pantry lots: some expired before any plan could start, some expiring inside the window
+    lots = []
+    uses = {k: sum(1 for r in recipes.values() for i, _ in r["ingredients"] if i == k) for k in ings}
+    fresh = sorted(k for k, v in ings.items() if v["category"] in ("vegetable", "dairy", "legume", "grain", "egg") and uses[k] >= 4)
+    others = sorted(k for k in ings if k not in fresh)
+    for k, iid in enumerate(sorted(rng.sample(fresh, min(11, len(fresh))) + rng.sample(others, 2))):
+        pack = ings[iid]["pack"]
+        expires = (START + datetime.timedelta(days=rng.randint(-6, 18))).isoformat()
+        lots.append({"id": f"L-{k + 1:02d}", "ingredient": iid, "quantity": max(5, int(pack * rng.uniform(0.2, 0.9)) // 5 * 5),
+                     "expires": expires})
+    db["pantry"] = lots
+    # promotions (some expired or not started yet)
+    promos = []
+    for iid in sorted(rng.sample(sorted(ings), 8)):
+        a = rng.randint(-4, NDATES - 2)
+        b = a + rng.randint(1, 5)
+        lo = (START + datetime.timedelta(days=a)).isoformat()
+        hi = (START + datetime.timedelta(days=b)).isoformat()
+        promos.append({"ingredient": iid, "price": int(ings[iid]["price"] * rng.choice((0.5, 0.6, 0.7, 0.8)) // 5 * 5),
+                       "from": lo, "to": hi})
+    db["promotions"] = promos
+    # households
+    households = {}
+    rids = sorted(recipes)
+    for hid, name in HOUSEHOLDS:
+        diet = rng.choice(("omnivore", "omnivore", "pescatarian", "vegetarian"))
+        allergies = sorted(rng.sample(("gluten", "dairy", "nuts", "peanuts", "soy", "fish", "shellfish", "sesame", "egg"),
+                                      rng.choice((1, 1, 2))), key=ALLERGENS.index)
+        history = [((START - datetime.timedelta(days=d)).isoformat(), rng.choice(rids)) for d in range(1, 8)]
+        households[hid] = {"name": name, "people": rng.randint(1, 4), "allergies": allergies, "diet": diet,
+                           "history": history}
+    db["households"] = households
+    db["calendar"] = [{"date": d, "event": rng.choice(EVENTS)} for d in DATES if rng.random() < 0.35]
+    return db
+
+
+# ---- verifier ----------------------------------------------------------------------------------------
+def _diet_ok(diet: str | None, recipe_diet: str) -> bool:
+    return diet is None or DIET_RANK[recipe_diet] <= DIET_RANK[diet]
+
+
+def _recipe_allergens(db: dict, r: dict) -> set:
+    return {a for i, _ in r["ingredients"] for a in db["ingredients"][i]["allergens"]}
+
+
+def _needs(db: dict, recipe_ids: list, people: int) -> dict:
+    needs: dict = {}
+    for rid in recipe_ids:
+        r = db["recipes"].get(rid)
+        if r is None:
+            continue
+        for i, q in r["ingredients"]:
+            needs[i] = needs.get(i, 0) + q * people
+    return needs
+
+
+def _shopping(needs: dict, pantry: dict, packs_prices: dict) -> tuple[dict, int]:
+    """Packs to buy per ingredient and their cost: the pantry first, then whole packs."""
+    packs, cost = {}, 0
+    for i in sorted(needs):
+        short = needs[i] - pantry.get(i, 0)
+        if short > 0:
+            size, price = packs_prices[i]
+            n = -(-short // size)
+            packs[i] = n
+            cost += n * price
+    return packs, cost
+
+
+def _db_book(spec: dict, db: dict, only=None) -> tuple[dict, dict]:
+    """(usable pantry units, (pack size, price on the shopping day)) by ingredient, from the database
+    (prices for the ingredients in `only` when given)."""
+    start = spec["days"][0]
+    pantry: dict = {}
+    if spec.get("pantry"):
+        for lot in db["pantry"]:
+            if lot["expires"] >= start:
+                pantry[lot["ingredient"]] = pantry.get(lot["ingredient"], 0) + lot["quantity"]
+    promo_date = start if spec.get("promotions") else None
+    ings = db["ingredients"]
+    book = {i: (ings[i]["pack"], _price(db, i, promo_date)) for i in (only if only is not None else ings)}
+    return pantry, book
+
+
+def _pantry_due(spec: dict, db: dict) -> list[tuple[str, int, str]]:
+    """Lots that expire during the plan: (ingredient, last day index it may be used, lot id)."""
+    if not spec.get("use_pantry"):
+        return []
+    days = spec["days"]
+    wanted = spec.get("use_lots")
+    out = []
+    for lot in db["pantry"]:
+        if days[0] <= lot["expires"] <= days[-1] and (wanted is None or lot["id"] in wanted):
+            out.append((lot["ingredient"], max(i for i, d in enumerate(days) if d <= lot["expires"]), lot["id"]))
+    return sorted(out)
+
+
+def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
+    ids = {c["id"] for c in spec["constraints"]}
+    n = len(spec["days"])
+    listed = answer.get("days") or []
+    got = listed[:n]
+    recipes = db["recipes"]
+    people = spec["people"]
+    slots = [(d["lunch"], d["dinner"]) for d in got]
+    flat = [rid for pair in slots for rid in pair]
+    known = [recipes.get(rid) for rid in flat]
+    out: dict = {}
+    if "shape" in ids:
+        out["shape"] = len(listed) == n
+    if "meals" in ids:
+        out["meals"] = all(lr in recipes and recipes[lr]["meal"] in ("lunch", "any") and dr in recipes
+                           and recipes[dr]["meal"] in ("dinner", "any") for lr, dr in slots)
+    if "no_repeat" in ids:
+        out["no_repeat"] = len(flat) == len(set(flat))
+    if "fresh" in ids:
+        recent = {r for _, r in db["households"][spec["household"]]["history"]}
+        out["fresh"] = not any(rid in recent for rid in flat)
+    if "allergens" in ids:
+        bad = set(spec["allergies"])
+        out["allergens"] = not any(r is not None and _recipe_allergens(db, r) & bad for r in known)
+    if "diet" in ids:
+        out["diet"] = all(r is None or _diet_ok(spec["diet"], r["diet"]) for r in known)
+    day_kcal = [sum(recipes[x]["kcal"] for x in pair if x in recipes) for pair in slots]
+    if "calories" in ids:
+        lo, hi = spec["calories"]
+        out["calories"] = all(lo <= k <= hi for k in day_kcal)
+    if "protein" in ids:
+        out["protein"] = all(sum(recipes[x]["protein"] for x in pair if x in recipes) >= spec["protein"] for pair in slots)
+    if "conditional" in ids:
+        cond = spec["conditional"]
+        ok = True
+        for lr, dr in slots:
+            if dr in recipes and recipes[dr]["kcal"] >= cond["dinner_kcal"] and lr in recipes:
+                lunch = recipes[lr]
+                ok = ok and lunch["kcal"] < cond["lunch_kcal"] and DIET_RANK[lunch["diet"]] <= DIET_RANK["vegetarian"]
+        out["conditional"] = ok
+    if "busy" in ids:
+        busy = {e["date"] for e in db["calendar"]}
+        out["busy"] = all(spec["days"][i] not in busy or slots[i][1] not in recipes
+                          or recipes[slots[i][1]]["minutes"] <= spec["busy_minutes"] for i in range(len(slots)))
+    if "reviews" in ids:
+        out["reviews"] = all(r is None or r["reviews"] >= spec["reviews"] for r in known)
+    if "use_pantry" in ids:
+        ok = True
+        for ing, last, _ in _pantry_due(spec, db):
+            ok = ok and any(x in recipes and any(i == ing for i, _ in recipes[x]["ingredients"])
+                            for pair in slots[:last + 1] for x in pair)
+        out["use_pantry"] = ok
+    if ids & {"budget", "cost", "shopping_list"}:
+        needs = _needs(db, flat, people)
+        pantry, book = _db_book(spec, db, needs)
+        packs, cost = _shopping(needs, pantry, book)
+        if "budget" in ids:
+            out["budget"] = cost <= spec["budget"]
+        if "cost" in ids:
+            try:
+                out["cost"] = abs(float(answer["shopping_cost"]) * 100 - cost) <= 1.0 + 1e-6
+            except (OverflowError, TypeError, ValueError):
+                out["cost"] = False
+        if "shopping_list" in ids:
+            listed_packs: dict = {}
+            ok = True
+            for item in answer.get("shopping_list") or []:
+                if item["packs"] == 0:
+                    continue
+                if item["ingredient"] in listed_packs:
+                    ok = False
+                listed_packs[item["ingredient"]] = item["packs"]
+            out["shopping_list"] = ok and listed_packs == packs
+    return {c["id"]: bool(out.get(c["id"], False)) for c in spec["constraints"]}
+
+
+# ---- search shared by the draft, the solver, the mutations and the reference -----------------------------
+# a candidate: (id, kcal or None, protein or None, approx cost, rating, minutes, ingredient ids, veggie, diet ok...)
+def _cand(rid: str, r: dict, approx: float, details: bool = True) -> tuple:
+    ings = frozenset(i for i, _ in r["ingredients"]) if details else None
+    return (rid, r["kcal"] if details else None, r["protein"] if details else None, approx, r["rating"], r["minutes"],
+            ings, DIET_RANK[r["diet"]] <= DIET_RANK["vegetarian"])
+
+
+def _ctx(spec: dict, db: dict) -> dict:
+    ctx = {"busy": {e["date"] for e in db["calendar"]} if spec.get("busy_minutes") is not None else set(),
+           "recent": {x for _, x in db["households"][spec["household"]]["history"]} if spec.get("fresh") else set(),
+           "allergies": set(spec["allergies"]),
+           "allergens": {rid: _recipe_allergens(db, r) for rid, r in db["recipes"].items()}}
+    ctx["checks"] = {(day, slot): {rid: _slot_checks(spec, db, rid, r, day, slot, ctx) for rid, r in db["recipes"].items()}
+                     for day in range(len(spec["days"])) for slot in ("lunch", "dinner")}
+    ctx["pantry"], ctx["book"] = _db_book(spec, db)
+    people, book = spec["people"], ctx["book"]
+    ctx["cands"] = {rid: _cand(rid, r, sum(-(-q * people // book[i][0]) * book[i][1] for i, q in r["ingredients"]))
+                    for rid, r in db["recipes"].items()}
+    return ctx
+
+
+def _slot_checks(spec: dict, db: dict, rid: str, r: dict, day: int, slot: str, ctx: dict | None = None) -> dict:
+    ctx = ctx or _ctx(spec, db)
+    busy = slot == "dinner" and spec["days"][day] in ctx["busy"]
+    recent = ctx["recent"]
+    return {
+        "meals": r["meal"] in (slot, "any"),
+        "allergens": not (ctx["allergens"][rid] & ctx["allergies"]),
+        "diet": _diet_ok(spec.get("diet"), r["diet"]),
+        "busy": not busy or r["minutes"] <= spec["busy_minutes"],
+        "reviews": spec.get("reviews") is None or r["reviews"] >= spec["reviews"],
+        "fresh": rid not in recent,
+    }
+
+
+def _db_days(spec: dict, db: dict, force: tuple | None = None, ctx: dict | None = None) -> list[tuple[list, list]]:
+    """Per day, (lunch candidates, dinner candidates) the per-recipe rules allow. `force` = (day, slot, rule)
+    makes that slot hold only recipes that break `rule` and nothing else (for mutations)."""
+    ctx = ctx or _ctx(spec, db)
+    cands = ctx["cands"]
+    out = []
+    for day in range(len(spec["days"])):
+        lists = []
+        for slot in ("lunch", "dinner"):
+            items = []
+            table = ctx["checks"][(day, slot)]
+            for rid, r in db["recipes"].items():
+                checks = table[rid]
+                if force is not None and force[0] == day and force[1] == slot:
+                    keep = not checks[force[2]] and all(v for k, v in checks.items() if k != force[2])
+                else:
+                    keep = all(checks.values())
+                if keep:
+                    items.append(cands[rid])
+            lists.append(sorted(items, key=lambda t: (t[3], t[0]))[:CAP])  # the cheapest few are plenty to plan with
+        out.append(tuple(lists))
+    return _Days(out)
+
+
+def _order(items: list, how, rng=None) -> list:
+    if how == "asc":
+        return sorted(items, key=lambda t: (t[3], t[0]))
+    if how == "desc":
+        return sorted(items, key=lambda t: (-t[3], t[0]))
+    if how == "rating":
+        return sorted(items, key=lambda t: (-t[4], t[3], t[0]))
+    out = sorted(items)
+    rng.shuffle(out)
+    return out
+
+
+def _day_ok(spec: dict, lunch: tuple, dinner: tuple, disabled) -> bool:
+    kcal = None if lunch[1] is None or dinner[1] is None else lunch[1] + dinner[1]
+    if "calories" not in disabled and spec.get("calories") and kcal is not None:
+        lo, hi = spec["calories"]
+        if not lo <= kcal <= hi:
+            return False
+    if "protein" not in disabled and spec.get("protein") is not None and lunch[2] is not None and dinner[2] is not None:
+        if lunch[2] + dinner[2] < spec["protein"]:
+            return False
+    cond = spec.get("conditional")
+    if "conditional" not in disabled and cond and dinner[1] is not None and dinner[1] >= cond["dinner_kcal"]:
+        if (lunch[1] is not None and lunch[1] >= cond["lunch_kcal"]) or not lunch[7]:
+            return False
+    return True
+
+
+def _day_breaks(spec: dict, lunch: tuple, dinner: tuple, rule: str) -> bool:
+    return not _day_ok(spec, lunch, dinner, frozenset(k for k in ("calories", "protein", "conditional") if k != rule))
+
+
+class _Days(list):
+    """Per-day candidate lists, with a cache of each day's valid (lunch, dinner) pairs."""
+
+    def __init__(self, items) -> None:
+        super().__init__(items)
+        self.cache: dict = {}
+
+
+def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate) -> list:
+    day = []
+    for lunch in lunches:
+        if banned and banned in lunch[6]:
+            continue
+        for dinner in dinners:
+            if (dinner[0] == lunch[0] and not repeats) or (banned and banned in dinner[6]):
+                continue
+            if not _day_ok(spec, lunch, dinner, disabled):
+                continue
+            if negate is not None and not _day_breaks(spec, lunch, dinner, negate):
+                continue
+            day.append((lunch, dinner, (lunch[6] or frozenset()) | (dinner[6] or frozenset())))
+    return day
+
+
+def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, accept=None, disabled=frozenset(),
+            rng=None, desc_days=(), negate=None, due=(), ban=None, prune=True) -> list[tuple[tuple, int]]:
+    """Depth-first search for plans: [(((lunch, dinner), ...), shopping cents)]. `cost_fn(recipe ids)` prices a
+    plan; `due` lists (ingredient, last day, lot) that must be used in time; `negate` (a day rule, "budget",
+    "no_repeat" or "use_pantry") keeps only plans that break it; `ban` = (ingredient, last day) keeps that
+    ingredient out of the plan up to that day. Each day's (lunch, dinner) pairs are filtered by the day rules
+    once, then ordered; the bill, which only grows as meals are added, prunes partial plans."""
+    repeats = negate == "no_repeat"
+    n = len(days)
+    budget = None if "budget" in disabled else spec.get("budget")
+    use_due = "use_pantry" not in disabled
+    pairs = []
+    cache = days.cache if isinstance(days, _Days) else {}
+    for i, (lunches, dinners) in enumerate(days):
+        banned = ban[0] if ban is not None and i <= ban[1] else None
+        neg = negate if negate in ("calories", "protein", "conditional") and i in desc_days else None
+        key = (i, banned, repeats, tuple(sorted(set(disabled) & {"calories", "protein", "conditional"})), neg)
+        if key not in cache:
+            cache[key] = tuple(_valid_pairs(spec, lunches, dinners, banned, repeats, disabled, neg))
+        day = list(cache[key])
+        how = "desc" if i in desc_days else order
+        if how == "asc":
+            day.sort(key=lambda p: (p[0][3] + p[1][3], p[0][0], p[1][0]))
+        elif how == "desc":
+            day.sort(key=lambda p: (-(p[0][3] + p[1][3]), p[0][0], p[1][0]))
+        elif how == "rating":
+            day.sort(key=lambda p: (-(p[0][4] + p[1][4]), p[0][3] + p[1][3], p[0][0], p[1][0]))
+        else:
+            day.sort(key=lambda p: (p[0][0], p[1][0]))
+            rng.shuffle(day)
+        pairs.append(day)
+    found: list = []
+    chosen: list = [None] * n
+    used: set = set()
+    seen_ings: list = [frozenset()] * (n + 1)
+    nodes = 0
+
+    def rec(i: int) -> bool:
+        nonlocal nodes
+        if i == n:
+            ids = [x for pair in chosen for x in pair]
+            if repeats and len(set(ids)) == len(ids):
+                return False
+            if negate == "use_pantry" and all(any(ing in s for s in seen_ings[1:last + 2]) for ing, last, _ in due):
+                return False
+            cost = cost_fn(ids)
+            if budget is not None and cost > budget:
+                return False
+            if negate == "budget" and cost <= spec["budget"]:
+                return False
+            itin = tuple(chosen)
+            if accept is None or accept(itin, cost):
+                found.append((itin, cost))
+            return len(found) >= want
+        for lunch, dinner, ings in pairs[i]:
+            if not repeats and (lunch[0] in used or dinner[0] in used):
+                continue
+            nodes += 1
+            if nodes > limit:
+                return True
+            seen_ings[i + 1] = ings
+            if use_due and any(last == i and not any(ing in s for s in seen_ings[1:i + 2]) for ing, last, _ in due):
+                continue
+            chosen[i] = (lunch[0], dinner[0])
+            if prune and budget is not None and i + 1 < n and cost_fn([x for pair in chosen[:i + 1] for x in pair]) > budget:
+                continue  # the bill only grows as meals are added
+            used.add(lunch[0])
+            used.add(dinner[0])
+            done = rec(i + 1)
+            used.discard(lunch[0])
+            used.discard(dinner[0])
+            if done:
+                return True
+        return False
+
+    rec(0)
+    return found
+
+
+def _db_cost_fn(spec: dict, db: dict, ctx: dict | None = None):
+    pantry, book = (ctx["pantry"], ctx["book"]) if ctx else _db_book(spec, db)
+    people = spec["people"]
+    return lambda ids: _shopping(_needs(db, ids, people), pantry, book)[1]
+
+
+
+
+
+def _to_answer(spec: dict, db_or_packs, itin: tuple, cost: int, packs: dict | None = None) -> dict:
+    answer = {"days": [{"lunch": l, "dinner": d} for l, d in itin], "shopping_cost": round(cost / 100, 2)}
+    if spec.get("shopping_list"):
+        answer["shopping_list"] = [{"ingredient": i, "packs": k} for i, k in sorted(packs.items())]
+    return answer
+
+
+def _db_answer(spec: dict, db: dict, itin: tuple, ctx: dict | None = None) -> dict:
+    needs = _needs(db, [x for pair in itin for x in pair], spec["people"])
+    pantry, book = (ctx["pantry"], ctx["book"]) if ctx else _db_book(spec, db, needs)
+    packs, cost = _shopping(needs, pantry, book)
+    return _to_answer(spec, db, itin, cost, packs)
+
+
+# ---- the careless agent -------------------------------------------------------------------------------
+class _Direct:
+    def __init__(self, db: dict, tool_names: tuple) -> None:
+        self.db = db
+        self.names = set(tool_names)
+
+    def call(self, name: str, **arguments):
+        if name not in self.names:
+            return {"error": f"unknown tool {name!r}"}
+        try:
+            return toolbox[name].fn(self.db, **arguments)
+        except ToolError as exc:
+            return {"error": str(exc)}
+
+
+def _greedy_answer(spec: dict, tool_names: tuple, agent) -> dict:
+    """Top-rated recipes for each slot within the stated diet, everything bought at the regular price; never
+    checks allergens, nutrition, the pantry, the calendar or the budget."""
+    people, diet = spec["people"], spec.get("diet")
+    if "get_household" in tool_names:
+        h = agent.call("get_household", household=spec["household_name"])
+        people, diet = h.get("people", 1), h.get("diet")
+    used: set = set()
+    days = []
+    lists = {}
+    for slot in ("lunch", "dinner"):
+        kw = {"meal": slot}
+        if diet and diet != "omnivore":
+            kw["diet"] = diet
+        lists[slot] = [x["id"] for x in agent.call("search_recipes", **kw).get("items") or []]
+    for _ in spec["days"]:
+        pick = []
+        for slot in ("lunch", "dinner"):
+            rid = next((x for x in lists[slot] if x not in used), "")
+            used.add(rid)
+            pick.append(rid)
+        days.append({"lunch": pick[0], "dinner": pick[1]})
+    needs: dict = {}
+    for rid in [x for d in days for x in (d["lunch"], d["dinner"])]:
+        page = agent.call("get_recipe", recipe_id=rid)
+        for ing in page.get("ingredients") or []:
+            needs[ing["ingredient_id"]] = needs.get(ing["ingredient_id"], 0) + ing["quantity"] * people
+    ids = sorted(needs)
+    packs, cost = {}, 0
+    for k in range(0, len(ids), 20):
+        for p in agent.call("get_prices", ingredient_ids=ids[k:k + 20]).get("prices") or []:
+            n = -(-needs[p["ingredient_id"]] // p["pack_size"])
+            packs[p["ingredient_id"]] = n
+            cost += n * round(p["pack_price"] * 100)
+    answer = {"days": days, "shopping_cost": round(cost / 100, 2)}
+    if spec.get("shopping_list"):
+        answer["shopping_list"] = [{"ingredient": i, "packs": n} for i, n in sorted(packs.items())]
+    return answer
+
+
+# ---- the reference: search, open the pages the chosen plan rests on, repeat ------------------------------
+class _Reference:
+    def __init__(self, task: Task, agent: Agent) -> None:
+        self.spec = task.spec
+        self.tools = set(task.tool_names)
+        self.agent = agent
+        self.lists: dict = {}
+        self.pages: dict = {}
+        self.allergens: dict = {}
+        self.reviews: dict = {}
+        self.prices: dict = {}
+        self.pantry: dict = {}
+        self.lots: list = []
+        self.promos: dict = {}
+        self.busy: dict = {}
+        self.recent: set = set()
+        self.needs_of: dict = {}
+        self.book: dict = {}
+
+    def setup(self) -> None:
+        spec, call = self.spec, self.agent.call
+        if "get_household" in self.tools:
+            h = call("get_household", household=spec["household_name"])
+            self.people, self.allergies, self.diet = h["people"], set(h["allergies"]), h["diet"]
+        else:
+            self.people, self.allergies, self.diet = spec["people"], set(spec["allergies"]), spec.get("diet")
+        if spec.get("fresh"):
+            self.recent = {m["recipe_id"] for m in call("get_meal_history", household=spec["household_name"])["meals"]}
+        if spec.get("pantry"):
+            page, pages = 1, 1
+            while page <= pages:
+                res = call("list_pantry", page=page)
+                pages = res["pages"]
+                self.lots += res["items"]
+                page += 1
+            for lot in self.lots:
+                if lot["expires"] >= spec["days"][0]:
+                    self.pantry[lot["ingredient_id"]] = self.pantry.get(lot["ingredient_id"], 0) + lot["quantity"]
+        if spec.get("promotions"):
+            for p in call("get_promotions", date=spec["days"][0])["promotions"]:
+                self.promos[p["ingredient_id"]] = round(p["pack_price"] * 100)
+        if spec.get("busy_minutes") is not None:
+            for d in spec["days"]:
+                self.busy[d] = call("get_calendar", date=d)["busy_evening"]
+        self.uses: dict = {}  # recipe id -> due ingredients it is known to use
+        for ing in sorted({i for i, _, _ in self.due()}):
+            kw = {"diet": self.diet} if self.diet and self.diet != "omnivore" else {}
+            page, pages = 1, 1
+            while page <= pages:
+                res = call("search_recipes", ingredient=ing, page=page, **kw)
+                pages = res["pages"]
+                for x in res["items"]:
+                    self.uses.setdefault(x["id"], set()).add(ing)
+                page += 1
+        for slot in ("lunch", "dinner"):
+            self.fetch(slot)
+
+    def fetch(self, slot: str) -> bool:
+        items, pages, nxt = self.lists.get(slot, ([], 1, 1))
+        if nxt > pages:
+            return False
+        kw = {"meal": slot, "page": nxt}
+        if self.diet and self.diet != "omnivore":
+            kw["diet"] = self.diet
+        if slot == "dinner" and self.spec.get("busy_minutes") is not None and all(self.busy.values()):
+            kw["max_minutes"] = self.spec["busy_minutes"]
+        res = self.agent.call("search_recipes", **kw)
+        self.lists[slot] = (items + res["items"], res["pages"], nxt + 1)
+        fresh = [x["id"] for x in res["items"] if x["id"] not in self.allergens and x["id"] not in self.recent]
+        for k in range(0, len(fresh), 10):  # allergens rule out the most: check the whole page at once
+            self.learn("get_allergens", {"recipe_ids": fresh[k:k + 10]})
+        return True
+
+    def due(self) -> list:
+        if not self.spec.get("use_pantry"):
+            return []
+        days = self.spec["days"]
+        names = set(self.spec["use_names"])
+        return sorted((lot["ingredient_id"], max(i for i, d in enumerate(days) if d <= lot["expires"]), lot["lot_id"])
+                      for lot in self.lots if days[0] <= lot["expires"] <= days[-1] and lot["name"] in names)
+
+    def days(self) -> list:
+        spec = self.spec
+        out = []
+        for day, date in enumerate(spec["days"]):
+            lists = []
+            for slot in ("lunch", "dinner"):
+                items = []
+                for x in self.lists[slot][0]:
+                    rid = x["id"]
+                    if rid in self.recent or (rid in self.allergens and self.allergens[rid] & self.allergies):
+                        continue
+                    if spec.get("reviews") is not None and self.reviews.get(rid, spec["reviews"]) < spec["reviews"]:
+                        continue
+                    if slot == "dinner" and self.busy.get(date) and x["minutes"] > spec["busy_minutes"]:
+                        continue
+                    page = self.pages.get(rid)
+                    if page is None:
+                        ings, approx = frozenset(self.uses.get(rid, ())), x["cost_to_make"] * 100
+                    else:
+                        ings = frozenset(i["ingredient_id"] for i in page["ingredients"])
+                        approx = sum(-(-i["quantity"] * self.people // self.prices[i["ingredient_id"]][0]) * self.prices[i["ingredient_id"]][1]
+                                     for i in page["ingredients"] if i["ingredient_id"] in self.prices)
+                    items.append((rid, x["kcal"], x["protein_g"], approx, x["rating"], x["minutes"], ings,
+                                  DIET_RANK[x["diet"]] <= 1))
+                lists.append(items)
+            out.append(tuple(lists))
+        return out
+
+    def cost(self, ids: list) -> int:
+        """The exact bill for what is known; recipes whose page is unread count at their listed cost to make
+        (when `self.guess`), or nothing."""
+        needs: dict = {}
+        guess = 0
+        for rid in ids:
+            mine = self.needs_of.get(rid)
+            if mine is None:
+                page = self.pages.get(rid)
+                if page is None:
+                    guess += self.listed.get(rid, 0) if self.guess else 0
+                    continue
+                mine = self.needs_of[rid] = [(i["ingredient_id"], i["quantity"] * self.people) for i in page["ingredients"]]
+            for i, q in mine:
+                needs[i] = needs.get(i, 0) + q
+        book = self.book
+        for i in needs:
+            if i not in book and i in self.prices:
+                book[i] = (self.prices[i][0], self.promos.get(i, self.prices[i][1]))
+        return _shopping({i: q for i, q in needs.items() if i in book}, self.pantry, book)[1] + guess
+
+    def unknowns(self, itin: tuple) -> list:
+        """The plan's doubts, cheapest first: allergens, then review counts, then recipe pages, then prices."""
+        ids = list(dict.fromkeys(x for pair in itin for x in pair))
+        unchecked = [r for r in ids if r not in self.allergens]
+        phases = [[("get_allergens", {"recipe_ids": unchecked})] if unchecked else []]
+        phase = []
+        for r in ids:
+            if self.spec.get("reviews") is not None and r not in self.reviews:
+                phase.append(("get_reviews", {"recipe_id": r}))
+            if r not in self.pages:
+                phase.append(("get_recipe", {"recipe_id": r}))
+        phases.append(phase)
+        for phase in phases:
+            if phase:
+                return phase
+        missing = sorted({i["ingredient_id"] for r in ids for i in self.pages[r]["ingredients"]} - set(self.prices))
+        return [("get_prices", {"ingredient_ids": missing[k:k + 20]}) for k in range(0, len(missing), 20)]
+
+    def learn(self, name: str, args: dict) -> None:
+        res = self.agent.call(name, **args)
+        if name == "get_recipe":
+            self.pages[res["id"]] = res
+        elif name == "get_allergens":
+            for x in res["recipes"]:
+                self.allergens[x["recipe_id"]] = set(x["allergens"])
+        elif name == "get_reviews":
+            self.reviews[res["recipe_id"]] = res["review_count"]
+        else:
+            for p in res["prices"]:
+                self.prices[p["ingredient_id"]] = (p["pack_size"], round(p["pack_price"] * 100))
+
+    def solve(self) -> dict:
+        self.setup()
+        spec = self.spec
+        for _ in range(80):
+            days = self.days()
+            self.listed = {x[0]: int(x[3]) for d in days for lst in d for x in lst}
+            self.guess = False
+            found = _search(spec, days, self.cost, order="asc", want=1, limit=1500, due=self.due())
+            if not found:
+                if not (self.fetch("lunch") | self.fetch("dinner")):
+                    raise RuntimeError("no plan satisfies the request")
+                continue
+            itin, _ = found[0]
+            todo = self.unknowns(itin)
+            if not todo:
+                ids = [x for pair in itin for x in pair]
+                needs: dict = {}
+                for rid in ids:
+                    for i in self.pages[rid]["ingredients"]:
+                        needs[i["ingredient_id"]] = needs.get(i["ingredient_id"], 0) + i["quantity"] * self.people
+                book = {i: (self.prices[i][0], self.promos.get(i, self.prices[i][1])) for i in needs}
+                packs, cost = _shopping(needs, self.pantry, book)
+                return _to_answer(spec, None, itin, cost, packs)
+            for name, args in todo:
+                self.learn(name, args)
+            if any(name == "get_recipe" for name, _ in todo):  # price what the new pages need right away
+                for name, args in self.unknowns(itin):
+                    if name == "get_prices":
+                        self.learn(name, args)
+        raise RuntimeError("the reference did not converge")
+
+
+# ---- the family ---------------------------------------------------------------------------------------
+def _answer_schema(shopping_list: bool) -> dict:
+    props: dict = {
+        "days": {"type": "array", "minItems": 1, "maxItems": 7, "description": "One entry per day, in order.",
+                 "items": {"type": "object",
+                           "properties": {"lunch": {"type": "string", "description": "Recipe id for lunch."},
+                                          "dinner": {"type": "string", "description": "Recipe id for dinner."}},
+                           "required": ["lunch", "dinner"], "additionalProperties": False}},
+        "shopping_cost": {"type": "number", "description": "What the shopping costs in EUR, to the cent."},
+    }
+    if shopping_list:
+        props["shopping_list"] = {
+            "type": "array", "maxItems": 60, "description": "Packs to buy per ingredient (ingredients you need not buy left out).",
+            "items": {"type": "object", "properties": {"ingredient": {"type": "string", "description": "Ingredient id."},
+                                                       "packs": {"type": "integer", "minimum": 0}},
+                      "required": ["ingredient", "packs"], "additionalProperties": False}}
+    return {"type": "object", "properties": props, "required": sorted(props), "additionalProperties": False}
+
+
+INTROS = (
+    "Plan {whose} meals for {days} starting {first}: a lunch and a dinner recipe each day.",
+    "I need a {n}-day meal plan for {whose} table from {first}: one lunch and one dinner per day.",
+    "Put together lunches and dinners for {days} beginning {first}, for {whose} household.",
+    "Choose a lunch and a dinner for each of the {n} day(s) from {first}, cooking for {whose} household.",
+)
+OUTROS = (
+    "Answer with the recipe ids per day and the exact shopping cost in EUR.",
+    "Reply with each day's lunch and dinner ids and what the shopping costs, to the cent.",
+    "Give the plan as recipe ids day by day plus the shopping bill in EUR.",
+)
+
+
+@register_family("meal_planning")
+class MealPlanning(Family):
+    version = "1"
+    toolbox = toolbox
+
+    def build_database(self, rng: random.Random) -> dict:
+        return _build(rng)
+
+    def _sample(self, db: dict, level: int, rng: random.Random) -> dict:
+        n = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3}[level]
+        starts = list(range(NDATES - n + 1))
+        if level >= 3:  # some pantry lot must expire during the plan
+            starts = [s for s in starts if any(DATES[s] <= lot["expires"] <= DATES[s + n - 1] for lot in db["pantry"])] or starts
+        if level >= 4:  # and some evening must be busy
+            busy = {e["date"] for e in db["calendar"]}
+            starts = [s for s in starts if any(DATES[s + k] in busy for k in range(n))] or starts
+        start = rng.choice(starts)
+        hid = rng.choice(sorted(db["households"]))
+        h = db["households"][hid]
+        spec: dict = {"days": list(DATES[start:start + n]), "household": hid, "household_name": h["name"]}
+        if level == 1:
+            spec.update(people=1, allergies=[rng.choice(("gluten", "dairy", "nuts", "fish", "shellfish", "egg"))],
+                        diet=rng.choice((None, None, "vegetarian", "pescatarian")))
+        else:
+            spec.update(people=h["people"], allergies=list(h["allergies"]), diet=None if h["diet"] == "omnivore" else h["diet"])
+        lo = rng.choice((700, 800, 900, 1000))
+        spec["calories"] = [lo, lo + rng.choice((400, 500, 600))]
+        if level >= 2:
+            spec["protein"] = rng.choice((40, 50, 60, 70))
+            spec["pantry"] = True
+        if level >= 3:
+            spec["use_pantry"] = True
+            spec["conditional"] = {"dinner_kcal": rng.choice((650, 700, 750)), "lunch_kcal": rng.choice((450, 500, 550))}
+        if level >= 4:
+            spec["busy_minutes"] = rng.choice((20, 25, 30))
+            spec["promotions"] = True
+            spec["shopping_list"] = True
+        if level >= 5:
+            spec["reviews"] = rng.choice((20, 30, 50))
+            spec["fresh"] = True
+        return spec
+
+    def _constraints(self, spec: dict) -> list[dict]:
+        texts = {
+            "shape": "one entry per day of the plan",
+            "meals": "lunch recipes suit lunch, dinner recipes suit dinner",
+            "no_repeat": "no recipe twice",
+            "fresh": "nothing eaten in the week before",
+            "allergens": "no recipe contains an allergen of the household",
+            "diet": "every recipe fits the diet",
+            "calories": "each day's calories per person within the range",
+            "protein": "each day's protein per person at least the minimum",
+            "conditional": "a heavy dinner forces a light vegetarian lunch that day",
+            "busy": "quick dinners on busy evenings",
+            "reviews": "every recipe has enough reviews",
+            "use_pantry": "pantry lots that expire during the plan are used before they expire",
+            "budget": "the shopping stays within budget",
+            "shopping_list": "the shopping list buys exactly the packs needed",
+            "cost": "the reported shopping cost is exact",
+        }
+        ids = ["shape", "meals", "no_repeat", "allergens"] + (["diet"] if spec.get("diet") else []) + ["calories"]
+        for key, field in (("protein", "protein"), ("conditional", "conditional"), ("busy", "busy_minutes"),
+                           ("reviews", "reviews"), ("fresh", "fresh")):
+            if spec.get(field) is not None and spec.get(field) is not False:
+                ids.append(key)
+        if spec.get("use_pantry"):
+            ids.append("use_pantry")
+        ids.append("budget")
+        if spec.get("shopping_list"):
+            ids.append("shopping_list")
+        ids.append("cost")
+        return [{"id": i, "text": texts[i]} for i in ids]
+
+    def _render(self, spec: dict, level: int, rng: random.Random) -> str:
+        n = len(spec["days"])
+        whose = "my" if level == 1 else f"the {spec['household_name']}"
+        parts = [rng.choice(INTROS).format(whose=whose, n=n, days=f"{n} day" + ("s" if n > 1 else ""),
+                                           first=_pretty(spec["days"][0]))]
+        if level == 1:
+            bits = f"I'm allergic to {spec['allergies'][0]}"
+            if spec.get("diet"):
+                bits += f" and eat {spec['diet']}"
+            parts.append(bits + "; I cook for one.")
+        else:
+            parts.append(f"Follow the {spec['household_name']} household profile (people, allergies, diet); every "
+                         "recipe is cooked for everyone.")
+        parts.append("Allergens must be checked per recipe, sauces included. No recipe twice.")
+        lo, hi = spec["calories"]
+        nut = f"Per person, each day's lunch plus dinner must total {lo}-{hi} kcal"
+        if spec.get("protein") is not None:
+            nut += f" and at least {spec['protein']} g of protein"
+        parts.append(nut + ".")
+        cond = spec.get("conditional")
+        if cond:
+            parts.append(f"If a dinner has {cond['dinner_kcal']} kcal or more, that day's lunch must be vegetarian "
+                         f"(or vegan) and under {cond['lunch_kcal']} kcal.")
+        if spec.get("busy_minutes") is not None:
+            parts.append(f"On evenings the family calendar marks busy, dinner must take at most {spec['busy_minutes']} minutes.")
+        if spec.get("reviews") is not None:
+            parts.append(f"Only recipes with at least {spec['reviews']} reviews.")
+        if spec.get("fresh"):
+            parts.append("Nothing they ate in the last seven days.")
+        if spec.get("pantry"):
+            p = "Use what is in the pantry first (lots that expired before the first day do not count)"
+            if spec.get("use_names"):
+                p += (f"; the pantry's {' and '.join(spec['use_names'])} must be used up in a meal on or before "
+                      "the expiry date of the lot")
+            parts.append(p + ".")
+        shop = "Everything else is bought on the first day in whole packs"
+        shop += ", at the promotion price if one is valid that day." if spec.get("promotions") else " at the regular price."
+        parts.append(shop + f" The shopping must cost at most {_eur(spec['budget'])} EUR.")
+        if spec.get("shopping_list"):
+            parts.append("Also list the packs to buy per ingredient id.")
+        parts.append(rng.choice(OUTROS))
+        return " ".join(parts)
+
+    def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
+        tools = tuple(name for name in toolbox.names() if any(name in TOOLS_BY_LEVEL[k] for k in range(1, level + 1)))
+        spec: dict = {}
+        for attempt in range(12):
+            spec = self._sample(db, level, rng)
+            if level >= 4 and not any(d in {e["date"] for e in db["calendar"]} for d in spec["days"]):
+                continue  # the busy-evening rule must bite somewhere
+            ctx = _ctx(spec, db)
+            if not _slot_rules_breakable(spec, db, ctx):
+                continue
+            days = _db_days(spec, db, ctx=ctx)
+            due = []
+            if spec.get("use_pantry"):  # lots expiring during the plan that some allowed recipe can use in time
+                usable = [x for x in _pantry_due(spec, db)
+                          if any(x[0] in (c[6] or ()) for d in days[:x[1] + 1] for lst in d for c in lst)]
+                if not usable:
+                    continue
+                due = sorted(rng.sample(usable, min(len(usable), rng.choice((1, 2)))))
+                spec["use_lots"] = [x[2] for x in due]
+                spec["use_names"] = [db["ingredients"][x[0]]["name"] for x in due]
+            if spec.get("protein") is not None and not any(
+                    _valid_pairs(spec, l, d, None, False, frozenset({"protein"}), "protein") for l, d in days):
+                continue  # no day can miss its protein alone: the rule would not discriminate
+            cost_fn = _db_cost_fn(spec, db, ctx)
+            found = _search(spec, days, cost_fn, order="asc", want=1, limit=700, disabled=frozenset({"budget"}), due=due)
+            if not found:
+                continue
+            itin, cost = found[0]
+            dear = _search(spec, days, cost_fn, order="desc", want=1, limit=700, disabled=frozenset({"budget"}), due=due)
+            top = dear[0][1] if dear else cost
+            if top <= cost + 100:
+                continue
+            budget = int(math.ceil((cost + rng.uniform(0.4, 0.8) * (top - cost)) / 100) * 100)
+            spec["budget"] = min(budget, top - 1)
+            spec["constraints"] = self._constraints(spec)
+            if spec.get("conditional") and not any(
+                    _search(spec, days, cost_fn, limit=800, disabled=frozenset({"conditional"}), negate="conditional",
+                            desc_days=(d,), due=due) for d in range(len(spec["days"]))):
+                continue  # no otherwise valid plan breaks the rule: it would not discriminate
+            if level >= 3:
+                greedy = _greedy_answer(spec, tools, _Direct(db, tools))
+                if all(_evaluate(spec, db, greedy).values()):
+                    continue
+            break
+        if "constraints" not in spec:
+            if spec.get("use_pantry"):
+                spec["use_lots"], spec["use_names"] = [], []
+            spec["budget"] = 10000
+            spec["constraints"] = self._constraints(spec)
+        schema = _answer_schema(bool(spec.get("shopping_list")))
+        return TaskDraft(self._render(spec, level, rng), tools, spec, schema, MAX_CALLS[level])
+
+    def judge(self, spec: dict, answer: JSON, final_db: dict, initial_db: dict) -> dict[str, bool]:
+        return _evaluate(spec, initial_db, answer)
+
+    def reference(self, task: Task, agent: Agent) -> JSON:
+        return _Reference(task, agent).solve()
+
+    def greedy(self, task: Task, agent: Agent, rng: random.Random) -> JSON:
+        return _greedy_answer(task.spec, task.tool_names, agent)
+
+    def solutions(self, task: Task, db: dict) -> list[Plan]:
+        spec = task.spec
+        ctx = _ctx(spec, db)
+        days = _db_days(spec, db, ctx=ctx)
+        cost_fn = _db_cost_fn(spec, db, ctx)
+        due = _pantry_due(spec, db)
+        rng = random.Random(derive_seed(task.task_id, "solutions"))
+        out, seen = [], set()
+        for order, want in (("rating", 1), ("random", 2), ("asc", 1)):
+            for itin, _ in _search(spec, days, cost_fn, order=order, want=want, limit=2000, rng=rng, due=due):
+                answer = _db_answer(spec, db, itin, ctx)
+                key = repr(answer)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(Plan((), answer))
+            if len(out) >= 3:
+                break
+        return out
+
+    def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
+        out = []
+        ctx = _ctx(task.spec, db)
+        for cid in task.constraint_ids:
+            answer = _mutate(task.spec, db, reference.answer, cid, ctx)
+            if answer is not None:
+                out.append((cid, Plan((), answer)))
+        return out
+
+
+# ---- mutations --------------------------------------------------------------------------------------------
+def _isolated(spec: dict, db: dict, answer: dict, cid: str) -> bool:
+    return [k for k, ok in _evaluate(spec, db, answer).items() if not ok] == [cid]
+
+
+def _with(spec: dict, db: dict, base: dict, changes: list, ctx: dict | None = None) -> dict:
+    itin = [[d["lunch"], d["dinner"]] for d in base["days"]]
+    for day, slot, rid in changes:
+        itin[day][0 if slot == "lunch" else 1] = rid
+    return _db_answer(spec, db, tuple(tuple(p) for p in itin), ctx)
+
+
+def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None) -> dict | None:
+    n = len(spec["days"])
+    if cid == "shape":
+        return dict(base, days=base["days"] + [dict(base["days"][-1])])
+    if cid == "cost":
+        return dict(base, shopping_cost=round(base["shopping_cost"] + 1.0, 2))
+    if cid == "shopping_list":
+        items = [dict(x) for x in base.get("shopping_list", [])]
+        if items:
+            items[0]["packs"] += 1
+        else:
+            items = [{"ingredient": sorted(db["ingredients"])[0], "packs": 1}]
+        return dict(base, shopping_list=items)
+    itin = [(d["lunch"], d["dinner"]) for d in base["days"]]
+    ctx = ctx or _ctx(spec, db)
+    tried = 0
+    slot_rules = ("meals", "allergens", "diet", "busy", "reviews", "fresh")
+    for day in range(n):
+        for k, slot in enumerate(("lunch", "dinner")):
+            current = itin[day][k]
+            if cid == "no_repeat":
+                others = [itin[j][m] for j in range(n) for m in range(2) if (j, m) != (day, k)]
+                cands = [r for r in others if r in db["recipes"]]
+            elif cid in slot_rules:
+                table = ctx["checks"][(day, slot)]
+                cands = [rid for rid in sorted(db["recipes"]) if _only_breaks(table[rid], cid)]
+            elif cid in ("calories", "protein", "conditional", "use_pantry", "budget"):
+                recipes = db["recipes"]
+                other = recipes.get(itin[day][1 - k])
+                table = ctx["checks"][(day, slot)]
+                valid = [(rid, r) for rid, r in sorted(recipes.items()) if rid != current and all(table[rid].values())]
+                if other is None:
+                    cands = []
+                elif cid == "calories":
+                    lo, hi = spec["calories"]
+                    cands = [rid for rid, r in valid if not lo <= r["kcal"] + other["kcal"] <= hi]
+                elif cid == "protein":
+                    cands = [rid for rid, r in valid if r["protein"] + other["protein"] < spec["protein"]]
+                elif cid == "conditional":
+                    cond = spec["conditional"]
+                    if slot == "dinner":
+                        light = other["kcal"] < cond["lunch_kcal"] and DIET_RANK[other["diet"]] <= 1
+                        cands = [] if light else [rid for rid, r in valid if r["kcal"] >= cond["dinner_kcal"]]
+                    else:
+                        cands = [] if other["kcal"] < cond["dinner_kcal"] else [
+                            rid for rid, r in valid if r["kcal"] >= cond["lunch_kcal"] or DIET_RANK[r["diet"]] > 1]
+                elif cid == "use_pantry":
+                    mine = {i for i, _ in recipes[current]["ingredients"]} if current in recipes else set()
+                    due = {ing for ing, last, _ in _pantry_due(spec, db) if ing in mine and day <= last}
+                    cands = [rid for rid, r in valid if due and not due & {i for i, _ in r["ingredients"]}]
+                else:
+                    cands = [rid for rid, r in sorted(valid, key=lambda x: -len(x[1]["ingredients"]))]
+            else:
+                cands = []
+            if cid != "no_repeat":  # keep the rest of the plan valid: nothing repeated, pantry lots still used
+                used = {x for pair in itin for x in pair}
+                carried = {ing for ing, last, _ in _pantry_due(spec, db) if day <= last and current in db["recipes"]
+                           and any(i == ing for i, _ in db["recipes"][current]["ingredients"])}
+                cands = sorted((rid for rid in cands if rid not in used and (cid == "use_pantry" or all(
+                    any(i == ing for i, _ in db["recipes"][rid]["ingredients"]) for ing in carried))),
+                    key=lambda rid: (ctx["cands"][rid][3], rid))
+            other = db["recipes"].get(itin[day][1 - k])
+            if other is not None and cid not in ("calories", "protein", "conditional"):  # keep the day's sums valid
+                pair = (lambda r: (r, other)) if slot == "lunch" else (lambda r: (other, r))
+                cands = [rid for rid in cands if rid in db["recipes"] and _day_ok(
+                    spec, *[_cand(x_id, x, 0.0) for x_id, x in zip(
+                        (rid, itin[day][1]) if slot == "lunch" else (itin[day][0], rid), pair(db["recipes"][rid]))], frozenset())]
+            for rid in cands[:6]:
+                if tried >= 16:
+                    break
+                answer = _with(spec, db, base, [(day, slot, rid)], ctx)
+                tried += 1
+                if _isolated(spec, db, answer, cid):
+                    return answer
+    # no single swap isolates it: search a whole plan whose only fault is that rule
+    due = _pantry_due(spec, db)
+    cost_fn = _db_cost_fn(spec, db, ctx)
+    candidates = []
+    if cid in slot_rules:
+        for day in range(n):
+            for slot in ("lunch", "dinner"):
+                if any(_only_breaks(ctx["checks"][(day, slot)][rid], cid) for rid in db["recipes"]):
+                    candidates.append(dict(days=_db_days(spec, db, force=(day, slot, cid), ctx=ctx)))
+    elif cid == "use_pantry":
+        days = _db_days(spec, db, ctx=ctx)
+        for ing, last, lot in due:
+            candidates.append(dict(days=days, disabled=frozenset({cid}), ban=(ing, last),
+                                   due=[x for x in due if x[2] != lot]))
+    elif cid in ("calories", "protein", "conditional"):
+        days = _db_days(spec, db, ctx=ctx)
+        candidates = [dict(days=days, disabled=frozenset({cid}), negate=cid, desc_days=(d,)) for d in range(n)]
+    elif cid in ("budget", "no_repeat"):
+        candidates = [dict(days=_db_days(spec, db, ctx=ctx), disabled=frozenset({cid}), negate=cid,
+                           desc_days=tuple(range(n)) if cid == "budget" else ())]
+    for kw in candidates:
+        kw.setdefault("due", due)
+        found = _search(spec, kw.pop("days"), cost_fn, order="asc", limit=700, **kw)
+        if found:
+            answer = _db_answer(spec, db, found[0][0], ctx)
+            if _isolated(spec, db, answer, cid):
+                return answer
+    return None
+
+
+def _slot_rules_breakable(spec: dict, db: dict, ctx: dict) -> bool:
+    """Each per-recipe rule of the spec can be broken by some recipe that breaks nothing else."""
+    rules = ["allergens"] + [r for r, f in (("diet", "diet"), ("busy", "busy_minutes"), ("reviews", "reviews"),
+                                              ("fresh", "fresh")) if spec.get(f)]
+    for rule in rules:
+        if not any(_only_breaks(table[rid], rule) for table in ctx["checks"].values() for rid in db["recipes"]):
+            return False
+    return True
+
+
+def _only_breaks(checks: dict, rule: str) -> bool:
+    return rule in checks and not checks[rule] and all(v for k, v in checks.items() if k != rule)
