@@ -136,6 +136,7 @@ def write_card_and_report(out: Path, manifest: dict, summary: "RunSummary") -> d
     from .run import summary_json
 
     stats = dataset_stats(out, manifest)
+    summary.dataset = stats
     atomic_write_bytes(out / "README.md", card_text(manifest, stats).encode())
     atomic_write_bytes(out / "report.html", report_html(stats, summary).encode())
     atomic_write_bytes(out / "run_stats.json", (summary_json(summary) + "\n").encode())

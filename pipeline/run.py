@@ -41,6 +41,7 @@ class RunSummary:
     elapsed_s: float
     peak_rss_mb: float
     family_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # build / gate ms per family (this invocation)
+    dataset: dict = field(default_factory=dict)  # report.dataset_stats of what is on disk
 
     @property
     def tasks_per_s(self) -> float:
@@ -55,7 +56,20 @@ class RunSummary:
             f"  rejected  {rejected} candidates" + (f" ({by_check})" if by_check else ""),
             f"  resumed   {self.batches_resumed} of {self.batches_total} batches already complete",
             f"  time      {self.elapsed_s:.1f} s, {self.tasks_per_s:.1f} accepted tasks/s, peak RSS {self.peak_rss_mb:.0f} MiB",
-        ]
+        ] + self.family_lines()
+
+    def family_lines(self) -> list[str]:
+        """Tasks per family and level, and distinct environments, from the shards on disk."""
+        if not self.dataset:
+            return []
+        per: dict[str, dict[int, int]] = {}
+        for row in self.dataset["by_family_level"]:
+            per.setdefault(row["family"], {})[row["level"]] = row["tasks"]
+        lines = [f"  {'family':<24}{'envs':>6}{'tasks':>8}   by level 1..5"]
+        for family, levels in sorted(per.items()):
+            counts = " ".join(f"{levels.get(lv, 0):>5}" for lv in range(1, 6))
+            lines.append(f"  {family:<24}{self.dataset['environments'].get(family, 0):>6}{sum(levels.values()):>8}   {counts}")
+        return lines
 
 
 def _new_manifest(config: RunConfig, units: list[WorkUnit], batch_names: list[str]) -> dict:
