@@ -109,6 +109,20 @@ def _grade_ok(grade: str, minimum: str) -> bool:
 
 
 # ---- tools -------------------------------------------------------------------------------------
+def _ro(db: dict, table: str) -> dict:
+    """A table a write tool only reads (or reads before writing one record of it): taken as it is,
+    so the episode's copy-on-write view does not copy and re-assemble the whole table. Never mutate it."""
+    return dict.__getitem__(db, table)
+
+
+def _same_course_check(db: dict, student_id: str, course: str) -> None:
+    sections = _ro(db, "sections")
+    for k, v in dict.items(_ro(db, "enrollments")):
+        st, other = k.split("|", 1)
+        if st == student_id and sections[other]["course"] == course:
+            raise ToolError(f"already {v} in {other}, a section of {course}")
+
+
 @toolbox.read("Search students by (part of) their name; 5 per page.", {"query": string(), "page": PAGE}, required=("query",))
 def search_students(db, query, page=1):
     needle = norm(query)
@@ -272,18 +286,15 @@ def get_grade_scale(db):
     required=("student_id", "section_id"),
 )
 def enroll(db, student_id, section_id):
-    require(db["students"], student_id, "student")
-    sec = require(db["sections"], section_id, "section")
+    require(_ro(db, "students"), student_id, "student")
+    sec = require(_ro(db, "sections"), section_id, "section")
     if sec["status"] != "open":
         raise ToolError(f"section {section_id} is {sec['status']}")
     if sec["enrolled"] >= sec["capacity"]:
         raise ToolError(f"section {section_id} is full; use join_waitlist")
-    for k, v in db["enrollments"].items():
-        st, other = k.split("|", 1)
-        if st == student_id and db["sections"][other]["course"] == sec["course"]:
-            raise ToolError(f"already {v} in {other}, a section of {sec['course']}")
+    _same_course_check(db, student_id, sec["course"])
     db["enrollments"][_key(student_id, section_id)] = "enrolled"
-    sec["enrolled"] += 1
+    db["sections"][section_id]["enrolled"] += 1
     return {"student_id": student_id, "section_id": section_id, "status": "enrolled"}
 
 
@@ -312,19 +323,17 @@ def drop(db, student_id, section_id):
     required=("student_id", "section_id"),
 )
 def join_waitlist(db, student_id, section_id):
-    require(db["students"], student_id, "student")
-    sec = require(db["sections"], section_id, "section")
+    require(_ro(db, "students"), student_id, "student")
+    sec = require(_ro(db, "sections"), section_id, "section")
     if sec["status"] != "open":
         raise ToolError(f"section {section_id} is {sec['status']}")
     if sec["enrolled"] < sec["capacity"]:
         raise ToolError(f"section {section_id} has open seats; enroll instead")
-    for k, v in db["enrollments"].items():
-        st, other = k.split("|", 1)
-        if st == student_id and db["sections"][other]["course"] == sec["course"]:
-            raise ToolError(f"already {v} in {other}, a section of {sec['course']}")
+    _same_course_check(db, student_id, sec["course"])
     db["enrollments"][_key(student_id, section_id)] = "waitlisted"
-    sec["waitlist"] += 1
-    return {"student_id": student_id, "section_id": section_id, "status": "waitlisted", "position": sec["waitlist"]}
+    mine = db["sections"][section_id]
+    mine["waitlist"] += 1
+    return {"student_id": student_id, "section_id": section_id, "status": "waitlisted", "position": mine["waitlist"]}
 
 
 TOOLS_BY_LEVEL = {
@@ -800,7 +809,7 @@ class _SimAgent:
         self.copied = False
         self.count = 0
 
-    def call(self, name: str, **arguments):
+    def call(self, name: str, /, **arguments):
         self.count += 1
         if name not in self.names:
             return {"error": "unknown tool"}

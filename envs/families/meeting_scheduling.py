@@ -155,8 +155,10 @@ def norm(text: Any) -> str:
 
 
 # ---- tools -------------------------------------------------------------------------------------
-def _office_of(db: dict, person: dict) -> dict:
-    return db["offices"][person["office_id"]]
+def _ro(db: dict, table: str) -> dict:
+    """A table a write tool only reads: taken as it is, so the episode's copy-on-write view does
+    not copy (and later re-assemble) a table this tool never changes. Never mutate the result."""
+    return dict.__getitem__(db, table)
 
 
 @toolbox.read(
@@ -391,12 +393,13 @@ def book_meeting(db, title, start_utc, duration_minutes, room_id, attendee_ids):
     end = start + duration_minutes
     if end > HORIZON:
         raise ToolError("the meeting would end outside the bookable range")
-    room = require(db["rooms"], room_id, "room")
+    room = require(_ro(db, "rooms"), room_id, "room")
     if not room["bookable"]:
         raise ToolError(f"room {room_id} cannot be booked: {room.get('note', 'not bookable')}")
     attendees = sorted(set(attendee_ids))
+    people = _ro(db, "people")
     for pid in attendees:
-        require(db["people"], pid, "person")
+        require(people, pid, "person")
     event_id = f"EV-{db['next_event']}"
     db["next_event"] += 1
     db["events"][event_id] = {
@@ -1280,8 +1283,10 @@ class _SimAgent:
         self.names = set(tool_names)
         self.writes: list[tuple[str, dict]] = []
         self.copied = False
+        self.count = 0
 
-    def call(self, name: str, **arguments):
+    def call(self, name: str, /, **arguments):
+        self.count += 1
         if name not in self.names:
             return {"error": "unknown tool"}
         tool = toolbox[name]
@@ -1612,7 +1617,11 @@ class MeetingScheduling(Family):
             draft = TaskDraft(instruction, TOOLS_BY_LEVEL[level], spec, ANSWER_SCHEMA, BUDGET[level])
             if level >= 3 and self._greedy_passes(world, draft):
                 continue
-            return draft
+            # the budget: the reference's own calls (simulated on the database) plus a third for slack
+            sim = _SimAgent(world.db, draft.tool_names)
+            fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, instruction, draft.tool_names, spec, ANSWER_SCHEMA, 10**6)
+            self.reference(fake, sim)  # type: ignore[arg-type]
+            return TaskDraft(instruction, draft.tool_names, spec, ANSWER_SCHEMA, sim.count + max(6, sim.count // 3))
         raise RuntimeError(f"no feasible level-{level} meeting task in this environment")
 
     def _greedy_passes(self, world: World, draft: TaskDraft) -> bool:
