@@ -552,7 +552,7 @@ def valid_states(world: World, spec: dict, limit: int = 40, price_cap: int | Non
             sa, sb = world.slots[a], world.slots[b]
             if sa["start"] < sb["start"] + sb["minutes"] and sb["start"] < sa["start"] + sa["minutes"]:
                 continue
-            gap = (dt.date.fromisoformat(_date_of(sb["start"])) - dt.date.fromisoformat(_date_of(sa["start"]))).days
+            gap = sb["start"] // 1440 - sa["start"] // 1440
             if "sequence" in spec["checks"] and gap < spec["gap_days"]:
                 continue
         combos.append((sum(world.costs(pid, list(combo))), [world.slots[s]["start"] for s in combo], combo, st))
@@ -585,14 +585,9 @@ def _answer(world: World, spec: dict, st: dict) -> dict:
 _MUT_CACHE: "OrderedDict[str, tuple]" = OrderedDict()
 
 
-def _violators(world: World, spec: dict, v: dict, target: str, busy: list) -> list[str]:
-    """Open slots that meet every rule of visit v except `target`."""
-    out = []
-    for sid in world.open_slots:
-        res = slot_checks(world, spec, v, sid, busy)
-        if not res[target] and all(ok for c, ok in res.items() if c != target):
-            out.append(sid)
-    return out
+def _violators(table: dict, target: str) -> list[str]:
+    """Open slots that meet every rule of a visit except `target` (table: slot -> rule results)."""
+    return [sid for sid, res in table.items() if not res[target] and all(ok for c, ok in res.items() if c != target)]
 
 
 def _pair_ok(world: World, spec: dict, a: str, b: str) -> bool:
@@ -634,8 +629,7 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
         return {"visits": {v["key"]: x for v, x in zip(visits, slots)}, "cancelled": list(canc), "others": False}
 
     def gap_ok(a, b):
-        days = (dt.date.fromisoformat(_date_of(world.slots[b]["start"])) - dt.date.fromisoformat(_date_of(world.slots[a]["start"]))).days
-        return days >= spec["gap_days"]
+        return world.slots[b]["start"] // 1440 - world.slots[a]["start"] // 1440 >= spec["gap_days"]
 
     def first_pair(lefts, rights, want_gap=True):
         """The first (a, b) that do not overlap, meet (or, if not want_gap, break) the sequence rule and
@@ -654,9 +648,10 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
     found: dict[str, dict] = {}
     implied: list[str] = []
     for k, v in enumerate(visits):
+        table = {sid: slot_checks(world, spec, v, sid, busy) for sid in world.open_slots}
         for c in v["checks"]:
             target = f"{v['key']}_{c}"
-            bad = _violators(world, spec, v, c, busy)
+            bad = _violators(table, c)
             if len(visits) == 1:
                 pick = next((b for b in bad if not cheap or world.costs(pid, [b])[0] <= spec["min_cost"]), None)
                 slots = [pick] if pick else None
