@@ -69,14 +69,16 @@ def _minute(date: str, hhmm: int) -> int:
     return (dt.date.fromisoformat(date) - WEEK[0]).days * 1440 + hhmm
 
 
+_DATES = tuple((WEEK[0] + dt.timedelta(days=i)).isoformat() for i in range(7))
+
+
 def fmt_time(minute: int) -> str:
-    day = WEEK[0] + dt.timedelta(days=minute // 1440)
-    m = minute % 1440
-    return f"{day.isoformat()} {m // 60:02d}:{m % 60:02d}"
+    day, m = divmod(minute, 1440)
+    return f"{_DATES[day]} {m // 60:02d}:{m % 60:02d}"
 
 
 def _date_of(minute: int) -> str:
-    return (WEEK[0] + dt.timedelta(days=minute // 1440)).isoformat()
+    return _DATES[minute // 1440]
 
 
 def _ro(db: dict, table: str) -> dict:

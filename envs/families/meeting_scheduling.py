@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import itertools
 import pickle
 import random
@@ -91,12 +92,17 @@ WORK_HOURS = ((480, 960), (540, 1020), (540, 1020), (540, 1020), (570, 1050), (6
 
 
 # ---- time helpers -----------------------------------------------------------------------------
+_DATES = tuple((EPOCH_DATE + dt.timedelta(days=i)).isoformat() for i in range(-2, 12))  # index = day + 2
+
+
 def fmt_utc(minute: int) -> str:
-    return (EPOCH + dt.timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%MZ")
+    day, m = divmod(minute, 1440)
+    return f"{_DATES[day + 2]}T{m // 60:02d}:{m % 60:02d}Z"
 
 
 def fmt_local(minute: int, offset: int) -> str:
-    return (EPOCH + dt.timedelta(minutes=minute + offset)).strftime("%Y-%m-%d %H:%M")
+    day, m = divmod(minute + offset, 1440)
+    return f"{_DATES[day + 2]} {m // 60:02d}:{m % 60:02d}"
 
 
 def fmt_offset(offset: int) -> str:
@@ -150,8 +156,13 @@ def day_label(day: dt.date) -> str:
     return f"{LONG_DAY[DAY_NAMES[day.weekday()]]} {day.day} March"
 
 
+@functools.lru_cache(maxsize=8192)
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def norm(text: Any) -> str:
-    return " ".join(str(text).split()).casefold()
+    return _norm(text if isinstance(text, str) else str(text))
 
 
 # ---- tools -------------------------------------------------------------------------------------
