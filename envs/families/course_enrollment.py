@@ -1015,7 +1015,7 @@ class CourseEnrollment(Family):
         if level >= 3:
             checks.append("restriction")
         checks.append("schedule")
-        if level in (2, 3):
+        if level in (2, 3) or (level >= 4 and rng.random() < 0.5):
             spec["pref"] = rng.choice(sorted(PREFS))
             checks.append("time_pref")
         if level >= 3:
