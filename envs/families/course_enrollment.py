@@ -1003,7 +1003,7 @@ class CourseEnrollment(Family):
             ]
             if level >= 4:  # every outstanding requirement in the degree audit (facts behind a tool)
                 cats = sorted(db["students"][sid]["remaining"])
-                if cats != pool or not 2 <= len(cats) <= 3 or (level == 5 and "SCI" not in cats):
+                if cats != pool or not (1 if level == 5 else 2) <= len(cats) <= 3 or (level == 5 and "SCI" not in cats):
                     return _why("audit")
             else:
                 n = {2: 1, 3: 2}[level]
