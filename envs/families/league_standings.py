@@ -13,9 +13,13 @@ points), then overall goal difference, goals scored, fewer fair-play points, and
 drawn before the season (lower first). Overturned matches count with their awarded score;
 postponed matches do not count.
 
-Tasks: a slice of the table (teams and points at positions a..b) at levels 1-4, and at level 5 the
-champion, the teams qualifying for the continental cup (top places, the cup-winner rule with its
-pass-down exception, exclusions) and the relegated teams. The verifier checks exact positions.
+Tasks (drawn per task: the kind, the slice's start and length, the named teams, at levels 1-2 the
+round): at levels 1-4 a slice of the table (teams and points at positions a..b) or the places and
+points of a few named teams (by id at level 1, by name above), the simple league at levels 1-2
+(possibly as the table stood after an earlier round), the complex one at levels 3-4; at level 5
+the champion, the teams qualifying for the continental cup (top places, the cup-winner rule with
+its pass-down exception, exclusions) and the relegated teams, plus one such slice or named-team
+question. The verifier checks exact positions.
 """
 
 from __future__ import annotations
@@ -368,7 +372,7 @@ LEVEL_TOOLS = {
         "list_fixtures", "get_match", "head_to_head", "list_rulings", "list_sanctions", "get_discipline", "get_lots",
         "get_cup"),
 }
-MAX_CALLS = {1: 24, 2: 24, 3: 40, 4: 44, 5: 50}
+MAX_CALLS = {1: 20, 2: 22, 3: 32, 4: 34, 5: 40}
 
 # ---------------------------------------------------------------------------------------------
 # the world
@@ -408,24 +412,27 @@ def _schedule(teams: list[str]) -> list[list[tuple[str, str]]]:
     return first + [[(b, a) for a, b in rnd] for rnd in first]
 
 
-def _db_table(db: dict, league_id: str):
+def _db_table(db: dict, league_id: str, upto: int | None = None):
+    """The true table after round `upto` (default: the last round played)."""
     lg = db["leagues"][league_id]
+    upto = lg["current"] if upto is None else upto
     rulings = {r["match"]: (r["hg"], r["ag"]) for r in lg["rulings"]}
     deductions: dict = {}
     for s in lg["sanctions"]:
         if s["kind"] == "points deduction":
             deductions[s["team_id"]] = deductions.get(s["team_id"], 0) + s["points"]
-    results = _effective([m for m in lg["matches"] if m["round"] <= lg["current"]], rulings)
+    results = _effective([m for m in lg["matches"] if m["round"] <= upto], rulings)
     teams = db["teams"]
     return _rank(lg["teams"], results, lg["scoring"], deductions,
                  lambda t: teams[t]["yellow"] + 3 * teams[t]["red"], lambda t: teams[t]["lot"])
 
 
-def _naive_table(db: dict, league_id: str):
+def _naive_table(db: dict, league_id: str, upto: int | None = None):
     """What the careless agent computes: played scores only, 3-1-0, no rulings or deductions, ties by
     goal difference then goals scored (then team id)."""
     lg = db["leagues"][league_id]
-    results = _effective([m for m in lg["matches"] if m["round"] <= lg["current"]], {})
+    upto = lg["current"] if upto is None else upto
+    results = _effective([m for m in lg["matches"] if m["round"] <= upto], {})
     s = _stats(lg["teams"], results, (3, 1, 0), {})
     order = sorted(lg["teams"], key=lambda t: (-s[t]["points"], -s[t]["gd"], -s[t]["gf"], t))
     return [(t, s[t]) for t in order]
@@ -541,10 +548,17 @@ def _plant_full_tie(rng: random.Random, lg: dict, teams: dict) -> None:
 # the family
 # ---------------------------------------------------------------------------------------------
 SLICE_INTROS = (
-    "What does the {league} table ({league_id}) look like right now at positions {a} to {b}?",
-    "Report positions {a} to {b} of the current {league} standings (league {league_id}).",
-    "We need the {league} ({league_id}) standings slice from position {a} to position {b} as of the last round played.",
+    "What does the {league} table ({league_id}) look like {when} at positions {a} to {b}?",
+    "Report positions {a} to {b} of the {league} standings (league {league_id}) {when}.",
+    "We need the {league} ({league_id}) standings slice from position {a} to position {b}, {when}.",
 )
+NAMED_INTROS = (
+    "Where do {teams} stand in the {league} table ({league_id}) {when}?",
+    "Find the table position and points of {teams} in the {league} (league {league_id}), {when}.",
+    "For the {league} ({league_id}) standings {when}, report where {teams} are placed and how many points each has.",
+)
+WHEN_NOW = ("right now", "as of the last round played", "as the table stands today")
+WHEN_ROUND = ("as it stood after round {r}", "counting only rounds 1 to {r}", "after round {r} of the season")
 SLICE_RULES = (
     " Apply the league's own scoring and tie-breaker rules (and everything that changes results or points).",
     " Rank exactly as the league's rules prescribe, including every tie-breaker and anything that alters results or points.",
@@ -554,6 +568,11 @@ SLICE_ANSWER = (
     " Answer with the team ids in table order and their points.",
     " Give the team ids from position {a} down to {b} and, in the same order, their points.",
     " Submit the ordered team ids and the matching list of points.",
+)
+NAMED_ANSWER = (
+    " Answer with their positions and their points, both in the order the teams are named here.",
+    " Give, in the order named above, each team's position (1 = top) and, separately, its points.",
+    " Submit two lists in the order the teams appear in this request: positions and points.",
 )
 FINAL_INTROS = (
     "If the {league} season ended with the current table, who would be champion, who would qualify for the "
@@ -567,36 +586,107 @@ FINAL_RULES = (
     " Use the league's scoring, tie-breakers and qualification rules, and the cup final of the season ({season}).",
     " Everything the league's rules mention counts: results adjustments, sanctions, tie-breakers, the cup winner.",
 )
+FINAL_EXTRA_SLICE = (
+    " Also list the teams at positions {a} to {b} of that table with their points (fields 'teams' and 'points').",
+    " In addition, report positions {a} to {b} of the table: team ids in order ('teams') and their points ('points').",
+    " Include the table slice from position {a} to {b} as 'teams' (ids, in order) and 'points'.",
+)
+FINAL_EXTRA_NAMED = (
+    " Also give the table positions of {teams} ('positions') and their points ('points'), in that order.",
+    " In addition, report where {teams} finish in that table: 'positions' and 'points', in the order named.",
+    " Include, for {teams} in this order, their positions ('positions') and points ('points').",
+)
 FINAL_ANSWER = (
     " Answer with team ids.",
     " Use team ids in the answer.",
     " Identify teams by their ids.",
 )
 
-SLICE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "teams": {"type": "array", "items": {"type": "string", "maxLength": 20}, "maxItems": 12},
-        "points": {"type": "array", "items": {"type": "integer"}, "maxItems": 12},
-    },
-    "required": ["teams", "points"],
-    "additionalProperties": False,
-}
-FINAL_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "champion": {"type": "string", "maxLength": 20},
-        "qualified": {"type": "array", "items": {"type": "string", "maxLength": 20}, "maxItems": 12},
-        "relegated": {"type": "array", "items": {"type": "string", "maxLength": 20}, "maxItems": 12},
-    },
-    "required": ["champion", "qualified", "relegated"],
-    "additionalProperties": False,
-}
-SLICE_LENGTH = {1: 3, 2: 4, 3: 4, 4: 5}
+_TEAM_LIST = {"type": "array", "items": {"type": "string", "maxLength": 20}, "maxItems": 12}
+_INT_LIST = {"type": "array", "items": {"type": "integer"}, "maxItems": 12}
+
+
+def _schema(**fields) -> dict:
+    return {"type": "object", "properties": dict(fields), "required": sorted(fields), "additionalProperties": False}
+
+
+SLICE_SCHEMA = _schema(teams=_TEAM_LIST, points=_INT_LIST)
+NAMED_SCHEMA = _schema(positions=_INT_LIST, points=_INT_LIST)
+FINAL_FIELDS = {"champion": {"type": "string", "maxLength": 20}, "qualified": _TEAM_LIST, "relegated": _TEAM_LIST}
+FINAL_SCHEMAS = {"slice": _schema(**FINAL_FIELDS, teams=_TEAM_LIST, points=_INT_LIST),
+                 "named": _schema(**FINAL_FIELDS, positions=_INT_LIST, points=_INT_LIST)}
+SLICE_LENGTHS = {1: (2, 3, 4), 2: (3, 4, 5), 3: (3, 4, 5, 6), 4: (4, 5, 6), 5: (2, 3, 4)}
+NAMED_COUNTS = {1: (2, 3), 2: (2, 3, 4), 3: (3, 4), 4: (3, 4), 5: (2, 3)}
+EARLIER_ROUNDS = {1: 3, 2: 3}  # levels 1-2 may also ask for the table after one of the last few rounds
 ALLOWED = {1: {"points", "goal_difference", "goals_scored"},
            2: {"points", "head_to_head", "goal_difference", "goals_scored"},
            3: set(CRITERIA) - {"lots"},
-           4: set(CRITERIA)}
+           4: set(CRITERIA),
+           5: set(CRITERIA)}
+
+
+def _deciders(table, p: int) -> set:
+    """What separates the team at position p (1-based) from its neighbours."""
+    out = set()
+    if p > 1:
+        out.add(_decider(table[p - 2][2], table[p - 1][2]))
+    if p < len(table):
+        out.add(_decider(table[p - 1][2], table[p][2]))
+    return out
+
+
+def _name_list(names: list) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _part_ids(part: dict) -> list:
+    if part["kind"] == "slice":
+        ids = [(f"position_{p}", f"the team at position {p}") for p in range(part["from"], part["to"] + 1)]
+        return ids + [("points", "the points of every listed position")]
+    ids = [(f"place_{t}", f"the position of {t}") for t in part["asked"]]
+    return ids + [("points", "the points of every named team, in order")]
+
+
+def _judge_part(part: dict, answer) -> dict:
+    held = {}
+    if part["kind"] == "slice":
+        teams = answer.get("teams", [])
+        for offset, p in enumerate(range(part["from"], part["to"] + 1)):
+            held[f"position_{p}"] = offset < len(teams) and teams[offset] == part["teams"][offset]
+    else:
+        positions = answer.get("positions", [])
+        for offset, t in enumerate(part["asked"]):
+            held[f"place_{t}"] = offset < len(positions) and positions[offset] == part["positions"][offset]
+    held["points"] = list(answer.get("points", [])) == part["points"]
+    return held
+
+
+def _part_answer(part: dict, order: list, points: dict) -> dict:
+    """The part's answer read off a ranked list of team ids with their points."""
+    if part["kind"] == "slice":
+        rows = order[part["from"] - 1:part["to"]]
+        return {"teams": rows, "points": [points[t] for t in rows]}
+    return {"positions": [order.index(t) + 1 if t in order else 0 for t in part["asked"]],
+            "points": [points.get(t, 0) for t in part["asked"]]}
+
+
+def _part_mutations(part: dict, answer: dict, league_teams: list) -> list:
+    out = []
+    if part["kind"] == "slice":
+        outside = [t for t in league_teams if t not in part["teams"]]
+        for offset, p in enumerate(range(part["from"], part["to"] + 1)):
+            teams = list(answer["teams"])
+            teams[offset] = outside[offset % len(outside)]
+            out.append((f"position_{p}", {**answer, "teams": teams}))
+    else:
+        for offset, t in enumerate(part["asked"]):
+            positions = list(answer["positions"])
+            positions[offset] = positions[offset] % len(league_teams) + 1
+            out.append((f"place_{t}", {**answer, "positions": positions}))
+    points = list(answer["points"])
+    points[-1] += 1
+    out.append(("points", {**answer, "points": points}))
+    return out
 
 
 @register_family("league_standings")
@@ -650,47 +740,40 @@ class LeagueStandings(Family):
 
     # ---- tasks -----------------------------------------------------------------------------
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
+        """A table question on the level's league: a slice of positions (its start and length drawn)
+        or the places of a few named teams (drawn), at levels 1-2 possibly after an earlier round;
+        at level 5 the end-of-season picture plus one such question."""
         tool_names = tuple(n for n in toolbox.names() if n in LEVEL_TOOLS[level])
         if level == 5:
             return self._draft_final(db, rng, tool_names)
         league_id = "L-CH1" if level <= 2 else "L-PRM"
         lg = db["leagues"][league_id]
-        table = _db_table(db, league_id)
-        naive = _naive_table(db, league_id)
-        m = SLICE_LENGTH[level]
-        n = len(table)
-        options = []
-        for a in range(1, n - m + 2):
-            b = a + m - 1
-            pairs = [(p, p + 1) for p in range(max(1, a - 1), min(n - 1, b) + 1)]
-            deciders = {_decider(table[p - 1][2], table[q - 1][2]) for p, q in pairs}
-            if not deciders <= ALLOWED[level]:
-                continue
-            truth = ([t for t, _, _ in table[a - 1:b]], [s["points"] for _, s, _ in table[a - 1:b]])
-            greedy = ([t for t, _ in naive[a - 1:b]], [s["points"] for _, s in naive[a - 1:b]])
-            fooled = truth != greedy
-            if level >= 3 and not fooled:
-                continue
-            score = len(deciders - {"points"}) + (3 if deciders & {"fair_play", "lots"} else 0)
-            options.append((score, a))
-        if not options:  # fall back to any slice (the gate rejects it if it is unfit)
-            options = [(0, a) for a in range(1, n - m + 2)]
-        top = max(s for s, _ in options)
-        a = rng.choice([a for s, a in options if s >= top - (1 if level <= 2 else 0)])
-        b = a + m - 1
-        spec = {
-            "kind": "slice",
-            "league_id": league_id,
-            "from": a,
-            "to": b,
-            "teams": [t for t, _, _ in table[a - 1:b]],
-            "points": [s["points"] for _, s, _ in table[a - 1:b]],
-            "constraints": [{"id": f"position_{p}", "text": f"the team at position {p}"} for p in range(a, b + 1)]
-            + [{"id": "points", "text": "the points of every listed position"}],
-        }
-        fmt = {"league": lg["name"], "league_id": league_id, "a": a, "b": b}
-        text = rng.choice(SLICE_INTROS).format(**fmt) + rng.choice(SLICE_RULES) + rng.choice(SLICE_ANSWER).format(**fmt)
-        return TaskDraft(text, tool_names, spec, SLICE_SCHEMA, MAX_CALLS[level])
+        rounds = list(range(max(1, lg["current"] - EARLIER_ROUNDS.get(level, 0)), lg["current"] + 1))
+        kinds = ["slice", "named"]
+        rng.shuffle(kinds)
+        part, upto = None, lg["current"]
+        for kind in kinds:
+            upto = rng.choice(rounds)
+            table, naive = _db_table(db, league_id, upto), _naive_table(db, league_id, upto)
+            part = _pick_slice(table, naive, level, rng) if kind == "slice" else _pick_named(db, table, naive, level, rng)
+            if part is not None:
+                break
+        if part is None:  # fall back to the top of the table (the gate rejects it if it is unfit)
+            upto = lg["current"]
+            part = _slice_part(_db_table(db, league_id), 1, SLICE_LENGTHS[level][0])
+        spec = {"kind": "table", "league_id": league_id, "round": upto, "part": part,
+                "constraints": [{"id": cid, "text": text} for cid, text in _part_ids(part)]}
+        when = rng.choice(WHEN_NOW) if upto == lg["current"] else rng.choice(WHEN_ROUND).format(r=upto)
+        fmt = {"league": lg["name"], "league_id": league_id, "when": when}
+        if part["kind"] == "slice":
+            fmt.update(a=part["from"], b=part["to"])
+            text = rng.choice(SLICE_INTROS).format(**fmt) + rng.choice(SLICE_RULES) + rng.choice(SLICE_ANSWER).format(**fmt)
+            schema = SLICE_SCHEMA
+        else:
+            fmt["teams"] = _name_list(part["names"])
+            text = rng.choice(NAMED_INTROS).format(**fmt) + rng.choice(SLICE_RULES) + rng.choice(NAMED_ANSWER)
+            schema = NAMED_SCHEMA
+        return TaskDraft(text, tool_names, spec, schema, MAX_CALLS[level])
 
     def _draft_final(self, db, rng, tool_names) -> TaskDraft:
         league_id = "L-PRM"
@@ -698,38 +781,42 @@ class LeagueStandings(Family):
         table = _db_table(db, league_id)
         excluded = {s["team_id"] for s in lg["sanctions"] if s["kind"] == "excluded from continental competitions"}
         champion, qualified, relegated = _qualification(table, lg["spots"], db["cup"]["winner"], excluded)
+        naive = _naive_table(db, league_id)
+        part = None
+        if rng.random() < 0.5:
+            part = _pick_slice(table, naive, 5, rng)
+        if part is None:
+            part = _pick_named(db, table, naive, 5, rng)
+        constraints = [("champion", "the team on top of the table"), ("qualified", "exactly the Continental Cup qualifiers"),
+                       ("relegated", "exactly the two relegated teams")] + _part_ids(part)
         spec = {
             "kind": "final",
             "league_id": league_id,
             "champion": champion,
             "qualified": qualified,
             "relegated": relegated,
-            "constraints": [
-                {"id": "champion", "text": "the team on top of the table"},
-                {"id": "qualified", "text": "exactly the Continental Cup qualifiers"},
-                {"id": "relegated", "text": "exactly the two relegated teams"},
-            ],
+            "part": part,
+            "constraints": [{"id": cid, "text": text} for cid, text in constraints],
         }
         text = rng.choice(FINAL_INTROS).format(league=lg["name"]) + rng.choice(FINAL_RULES).format(season=SEASON)
+        if part["kind"] == "slice":
+            text += rng.choice(FINAL_EXTRA_SLICE).format(a=part["from"], b=part["to"])
+        else:
+            text += rng.choice(FINAL_EXTRA_NAMED).format(teams=_name_list(part["names"]))
         text += rng.choice(FINAL_ANSWER)
-        return TaskDraft(text, tool_names, spec, FINAL_SCHEMA, MAX_CALLS[5])
+        return TaskDraft(text, tool_names, spec, FINAL_SCHEMAS[part["kind"]], MAX_CALLS[5])
 
     # ---- verifier ----------------------------------------------------------------------------
     def judge(self, spec: dict, answer, final_db: dict, initial_db: dict) -> dict[str, bool]:
+        held = {}
         if spec["kind"] == "final":
             def exact(got, want):
                 return isinstance(got, list) and len(got) == len(set(got)) and set(got) == set(want)
 
-            return {
-                "champion": answer.get("champion") == spec["champion"],
-                "qualified": exact(answer.get("qualified"), spec["qualified"]),
-                "relegated": exact(answer.get("relegated"), spec["relegated"]),
-            }
-        teams = answer.get("teams", [])
-        held = {}
-        for offset, p in enumerate(range(spec["from"], spec["to"] + 1)):
-            held[f"position_{p}"] = offset < len(teams) and teams[offset] == spec["teams"][offset]
-        held["points"] = list(answer.get("points", [])) == spec["points"]
+            held["champion"] = answer.get("champion") == spec["champion"]
+            held["qualified"] = exact(answer.get("qualified"), spec["qualified"])
+            held["relegated"] = exact(answer.get("relegated"), spec["relegated"])
+        held.update(_judge_part(spec["part"], answer))
         return held
 
     # ---- reference and baselines ---------------------------------------------------------------
@@ -745,7 +832,7 @@ class LeagueStandings(Family):
             rules = agent.call("get_rules", league_id=league_id)["points"]
             scoring = (rules["win"], rules["draw"], rules["loss"])
         matches, teams = [], []
-        for rnd in range(1, info["last_round_played"] + 1):
+        for rnd in range(1, spec.get("round", info["last_round_played"]) + 1):
             page = 1
             while True:
                 res = agent.call("list_results", league_id=league_id, round=rnd, page=page)
@@ -771,9 +858,21 @@ class LeagueStandings(Family):
                     excluded.add(item["team_id"])
         return league_id, info, scoring, matches, sorted(teams), rulings, deductions, excluded
 
+    def _asked(self, task: Task, agent: Agent, league_id: str) -> list:
+        """The named teams' ids: as given at level 1, else looked up by name in the league's team list."""
+        part = task.spec["part"]
+        if part["kind"] != "named":
+            return []
+        if task.level == 1:
+            return list(part["names"])
+        by_name = {x["name"]: x["team_id"] for x in _all_pages(agent, "list_teams", league_id=league_id)}
+        return [by_name.get(name, "") for name in part["names"]]
+
     def reference(self, task: Task, agent: Agent):
         spec = task.spec
+        part = spec["part"]
         league_id, info, scoring, matches, teams, rulings, deductions, excluded = self._gather(task, agent, True)
+        asked = self._asked(task, agent, league_id)
         results = _effective(matches, rulings)
         fair: dict = {}
         lots: dict = {}
@@ -788,41 +887,47 @@ class LeagueStandings(Family):
                 lots.update({x["team_id"]: x["lot"] for x in agent.call("get_lots", league_id=league_id)["lots"]})
             return lots[t]
 
-        if spec["kind"] == "slice":
-            a, b = spec["from"], spec["to"]
-            # only ties that reach into the asked positions are broken with further lookups
+        if spec["kind"] == "final":
+            table = _rank(teams, results, scoring, deductions, fair_play, lot)
+        else:
+            # only ties that reach the asked positions (or the asked teams) are broken with further lookups
             _, partial = _partial_keys(teams, results, scoring, deductions)
             order = sorted(teams, key=lambda t: (partial[t], t))
             needed = set()
-            for i in range(len(order)):
-                group = [t for t in order if partial[t] == partial[order[i]]]
-                first = min(order.index(t) for t in group) + 1
+            for t in order:
+                group = [u for u in order if partial[u] == partial[t]]
+                if len(group) < 2:
+                    continue
+                first = order.index(group[0]) + 1
                 last = first + len(group) - 1
-                if len(group) > 1 and first <= b and last >= a:
+                if (part["kind"] == "slice" and first <= part["to"] and last >= part["from"]) or set(group) & set(asked):
                     needed.update(group)
             table = _rank(teams, results, scoring, deductions,
                           lambda t: fair_play(t) if t in needed else 0, lambda t: lot(t) if t in needed else 0)
-            rows = table[a - 1:b]
-            return {"teams": [t for t, _, _ in rows], "points": [s["points"] for _, s, _ in rows]}
-        table = _rank(teams, results, scoring, deductions, fair_play, lot)
-        cup = agent.call("get_cup", season=info["season"])
-        champion, qualified, relegated = _qualification(table, info["continental_places"], cup["winner"], excluded)
-        return {"champion": champion, "qualified": qualified, "relegated": relegated}
+        order = [t for t, _, _ in table]
+        answer = _part_answer({**part, "asked": asked}, order, {t: s["points"] for t, s, _ in table})
+        if spec["kind"] == "final":
+            cup = agent.call("get_cup", season=info["season"])
+            champion, qualified, relegated = _qualification(table, info["continental_places"], cup["winner"], excluded)
+            answer = {"champion": champion, "qualified": qualified, "relegated": relegated, **answer}
+        return answer
 
     def greedy(self, task: Task, agent: Agent, rng: random.Random):
         """Adds up the scores as listed with 3-1-0, ignores rulings and sanctions, breaks ties on goal
         difference and goals scored, and (level 5) simply adds the cup winner to the top places."""
         spec = task.spec
         league_id, info, scoring, matches, teams, _, _, _ = self._gather(task, agent, False)
+        asked = self._asked(task, agent, league_id)
         results = _effective(matches, {})
         s = _stats(teams, results, (3, 1, 0), {})
         order = sorted(teams, key=lambda t: (-s[t]["points"], -s[t]["gd"], -s[t]["gf"], t))
-        if spec["kind"] == "slice":
-            rows = order[spec["from"] - 1:spec["to"]]
-            return {"teams": rows, "points": [s[t]["points"] for t in rows]}
-        winner = agent.call("get_cup", season=info["season"])["winner"] if "get_cup" in task.tool_names else order[0]
-        qualified = order[: info["continental_places"]] + ([winner] if winner not in order[: info["continental_places"]] else [])
-        return {"champion": order[0], "qualified": qualified, "relegated": order[-2:]}
+        answer = _part_answer({**spec["part"], "asked": asked}, order, {t: s[t]["points"] for t in teams})
+        if spec["kind"] == "final":
+            winner = agent.call("get_cup", season=info["season"])["winner"] if "get_cup" in task.tool_names else order[0]
+            spots = info["continental_places"]
+            qualified = order[:spots] + ([winner] if winner not in order[:spots] else [])
+            answer = {"champion": order[0], "qualified": qualified, "relegated": order[-2:], **answer}
+        return answer
 
     # ---- gate helpers ------------------------------------------------------------------------------
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
@@ -837,25 +942,78 @@ class LeagueStandings(Family):
             out.append(("champion", Plan((), {**answer, "champion": spec["qualified"][-1] if spec["qualified"][-1] != spec["champion"] else outsider})))
             out.append(("qualified", Plan((), {**answer, "qualified": answer["qualified"][:-1] + [outsider]})))
             out.append(("relegated", Plan((), {**answer, "relegated": answer["relegated"][:1] + [outsider]})))
-            return out
-        outside = [t for t in league["teams"] if t not in spec["teams"]]
-        for offset, p in enumerate(range(spec["from"], spec["to"] + 1)):
-            teams = list(answer["teams"])
-            teams[offset] = outside[offset % len(outside)]
-            out.append((f"position_{p}", Plan((), {**answer, "teams": teams})))
-        points = list(answer["points"])
-        points[-1] += 1
-        out.append(("points", Plan((), {**answer, "points": points})))
+        out += [(cid, Plan((), mutated)) for cid, mutated in _part_mutations(spec["part"], answer, league["teams"])]
         return out
 
     def solutions(self, task: Task, db: dict) -> list[Plan]:
         spec = task.spec
+        table = _independent_table(db, spec["league_id"], spec.get("round"))
+        answer = _part_answer(spec["part"], [t for t, _ in table], dict(table))
         if spec["kind"] == "final":
-            return [Plan((), {"champion": spec["champion"], "qualified": list(reversed(spec["qualified"])),
-                              "relegated": list(reversed(spec["relegated"]))})]
-        table = _independent_table(db, spec["league_id"])
-        rows = table[spec["from"] - 1:spec["to"]]
-        return [Plan((), {"teams": [t for t, _ in rows], "points": [p for _, p in rows]})]
+            answer = {"champion": spec["champion"], "qualified": list(reversed(spec["qualified"])),
+                      "relegated": list(reversed(spec["relegated"])), **answer}
+        return [Plan((), answer)]
+
+
+def _slice_part(table, a: int, length: int) -> dict:
+    rows = table[a - 1:a - 1 + length]
+    return {"kind": "slice", "from": a, "to": a + length - 1, "teams": [t for t, _, _ in rows],
+            "points": [s["points"] for _, s, _ in rows]}
+
+
+def _pick_slice(table, naive, level: int, rng: random.Random) -> dict | None:
+    """A slice whose neighbouring places are decided by criteria the level allows (from level 3 one
+    the careless reading gets wrong), drawn with more weight on slices that need the deeper criteria."""
+    n = len(table)
+    options, weights = [], []
+    for m in SLICE_LENGTHS[level]:
+        for a in range(1, n - m + 2):
+            b = a + m - 1
+            deciders = set().union(*(_deciders(table, p) for p in range(a, b + 1)))
+            if not deciders <= ALLOWED[level]:
+                continue
+            truth = ([t for t, _, _ in table[a - 1:b]], [s["points"] for _, s, _ in table[a - 1:b]])
+            careless = ([t for t, _ in naive[a - 1:b]], [s["points"] for _, s in naive[a - 1:b]])
+            if 3 <= level <= 4 and truth == careless:
+                continue
+            options.append((a, m))
+            weights.append(1 + len(deciders - {"points"}) + (3 if deciders & {"fair_play", "lots"} else 0))
+    if not options:
+        return None
+    a, m = rng.choices(options, weights=weights)[0]
+    return _slice_part(table, a, m)
+
+
+def _pick_named(db: dict, table, naive, level: int, rng: random.Random) -> dict | None:
+    """A few teams whose places are decided by criteria the level allows (from level 3 with at least
+    one the careless reading gets wrong); named by id at level 1, by name above."""
+    order = [t for t, _, _ in table]
+    points = {t: s["points"] for t, s, _ in table}
+    careless = {t: (p, s["points"]) for p, (t, s) in enumerate(naive, start=1)}
+    eligible, deep = [], []
+    for p, t in enumerate(order, start=1):
+        deciders = _deciders(table, p)
+        if deciders <= ALLOWED[level]:
+            eligible.append(t)
+            if deciders & {"fair_play", "lots"}:
+                deep.append(t)
+    k = rng.choice(NAMED_COUNTS[level])
+    if len(eligible) < k:
+        return None
+    for _ in range(12):
+        if deep and level >= 4 and rng.random() < 0.6:
+            first = rng.choice(deep)
+            asked = [first] + rng.sample([t for t in eligible if t != first], k - 1)
+        else:
+            asked = rng.sample(eligible, k)
+        if 3 <= level <= 4 and all(careless[t] == (order.index(t) + 1, points[t]) for t in asked):
+            continue
+        key = (lambda t: t) if level == 1 else (lambda t: db["teams"][t]["name"])
+        asked.sort(key=key)
+        return {"kind": "named", "asked": asked,
+                "names": [t if level == 1 else db["teams"][t]["name"] for t in asked],
+                "positions": [order.index(t) + 1 for t in asked], "points": [points[t] for t in asked]}
+    return None
 
 
 def _all_pages(agent: Agent, tool: str, **args) -> list:
@@ -875,10 +1033,11 @@ def _league_name(instruction: str, leagues: list) -> str:
     return leagues[0]["name"]
 
 
-def _independent_table(db: dict, league_id: str) -> list[tuple[str, int]]:
+def _independent_table(db: dict, league_id: str, upto: int | None = None) -> list[tuple[str, int]]:
     """A second implementation of the ranking, straight from the rules text: walk the matches,
     apply rulings, deduct points, then sort with an explicit comparison of each criterion."""
     lg = db["leagues"][league_id]
+    upto = lg["current"] if upto is None else upto
     win, draw, loss = lg["scoring"]
     awarded = {r["match"]: (r["hg"], r["ag"]) for r in lg["rulings"]}
     pts = {t: 0 for t in lg["teams"]}
@@ -886,7 +1045,7 @@ def _independent_table(db: dict, league_id: str) -> list[tuple[str, int]]:
     ga = {t: 0 for t in lg["teams"]}
     counted = []
     for m in lg["matches"]:
-        if m["round"] > lg["current"]:
+        if m["round"] > upto:
             continue
         if m["id"] in awarded:
             hg, ag = awarded[m["id"]]

@@ -16,6 +16,8 @@ from synthgym.envs.episode import Episode
 from synthgym.envs.families import league_standings as LS
 from synthgym.envs.family import Agent, build_environment, family_names, get_family, make_task
 from synthgym.envs.model import canonical_json
+from synthgym.verifiers.checks import GateConfig
+from synthgym.verifiers.gate import certify_environment
 from synthgym.verifiers.conformance import (
     assert_deterministic,
     assert_mutations_isolated,
@@ -108,8 +110,10 @@ def test_engine_agrees_with_an_independent_ranking():
     for seed in range(25):
         db = build_environment(FAMILY, seed).database
         for league_id in sorted(db["leagues"]):
-            engine = [(t, s["points"]) for t, s, _ in LS._db_table(db, league_id)]
-            assert engine == LS._independent_table(db, league_id), (seed, league_id)
+            current = db["leagues"][league_id]["current"]
+            for upto in (current - 3, current - 1, None):
+                engine = [(t, s["points"]) for t, s, _ in LS._db_table(db, league_id, upto)]
+                assert engine == LS._independent_table(db, league_id, upto), (seed, league_id, upto)
 
 
 def test_head_to_head_outranks_goal_difference():
@@ -144,21 +148,33 @@ def test_fair_play_and_lots_settle_full_ties():
     assert seen == {"fair_play", "lots"}
 
 
+def _asked_positions(task) -> list:
+    part = task.spec["part"]
+    return list(range(part["from"], part["to"] + 1)) if part["kind"] == "slice" else list(part["positions"])
+
+
 def test_reference_looks_up_fair_play_only_when_a_tie_needs_it():
+    looked = skipped = 0
     for seed in range(40):
         env = build_environment(FAMILY, seed)
-        task = make_task(FAMILY, env, 4, 0)
-        table = LS._db_table(env.database, "L-PRM")
-        a, b = task.spec["from"], task.spec["to"]
-        deciders = {LS._decider(table[p - 1][2], table[p][2]) for p in range(max(1, a - 1), min(len(table) - 1, b) + 1)}
-        if not deciders & {"fair_play", "lots"}:
-            continue
-        env, task, episode, answer = solve(seed, 4)
-        names = [c.name for c in episode.calls]
-        assert "get_discipline" in names
-        assert ("get_lots" in names) == ("lots" in deciders)
-        return
-    pytest.fail("no level-4 task needed fair play")
+        for index in range(4):
+            task = make_task(FAMILY, env, 4, index)
+            table = LS._db_table(env.database, "L-PRM")
+            deciders = set().union(*(LS._deciders(table, p) for p in _asked_positions(task)))
+            episode = Episode(FAMILY, task, env.database)
+            answer = FAMILY.reference(task, Agent(episode))
+            assert episode.submit(answer).passed
+            names = [c.name for c in episode.calls]
+            if deciders & {"fair_play", "lots"}:
+                assert "get_discipline" in names
+                assert ("get_lots" in names) == ("lots" in deciders)
+                looked += 1
+            else:
+                assert "get_discipline" not in names and "get_lots" not in names
+                skipped += 1
+        if looked >= 3 and skipped >= 3:
+            return
+    pytest.fail(f"too few level-4 tasks needed fair play ({looked}) or did not ({skipped})")
 
 
 def test_rulings_deductions_and_postponements_change_the_table():
@@ -209,11 +225,14 @@ def test_level_five_exercises_the_qualification_rules():
 
 
 def test_judge_survives_junk_answers():
-    env, task, episode, answer = solve(1, 3)
-    for junk in ({"teams": [], "points": []}, {"teams": ["x"] * 12, "points": [10**12] * 12},
-                 {"teams": answer["teams"] + answer["teams"], "points": answer["points"] * 2}):
-        held = FAMILY.judge(task.spec, junk, env.database, env.database)
-        assert set(held) == set(task.constraint_ids) and not all(held.values())
+    for seed in range(6):
+        env, task, episode, answer = solve(seed, 3)
+        field = "teams" if task.spec["part"]["kind"] == "slice" else "positions"
+        filler = "x" if field == "teams" else 10**12
+        for junk in ({field: [], "points": []}, {field: [filler] * 12, "points": [10**12] * 12},
+                     {field: answer[field] + answer[field], "points": answer["points"] * 2}, {}):
+            held = FAMILY.judge(task.spec, junk, env.database, env.database)
+            assert set(held) == set(task.constraint_ids) and not all(held.values())
     env, task, episode, answer = solve(1, 5)
     dup = {**answer, "qualified": answer["qualified"] + answer["qualified"][:1]}
     held = FAMILY.judge(task.spec, dup, env.database, env.database)
@@ -232,3 +251,57 @@ def test_tools_report_errors_and_do_not_mutate():
     assert "error" in agent.call("head_to_head", team_a=lg["teams"][0], team_b=env.database["leagues"]["L-CH1"]["teams"][0])
     assert agent.call("list_fixtures", league_id="L-PRM", round=lg["current"] + 1)["fixtures"]
     assert canonical_json(env.database) == before
+
+
+# ---- many different tasks per environment ------------------------------------------------------
+def test_many_tasks_certify_on_one_environment():
+    """A run certifies ~40 tasks on one environment and rejects a spec already certified there."""
+    slots = [(1 + (t % 5), [t * 3, t * 3 + 1, t * 3 + 2]) for t in range(40)]
+    outcome = certify_environment(FAMILY, 1000, slots, GateConfig())
+    certified_tasks = [x for x in outcome.outcomes if hasattr(x, "certificate")]
+    assert len(certified_tasks) >= 38, sorted({(x.level, x.check) for x in outcome.outcomes if not hasattr(x, "certificate")})
+    kinds = {(x.task.level, x.task.spec["part"]["kind"]) for x in certified_tasks}
+    assert {k for _, k in kinds} == {"slice", "named"}
+
+
+def test_questions_vary_in_kind_slice_round_and_teams():
+    env = build_environment(FAMILY, 7)
+    current = env.database["leagues"]["L-CH1"]["current"]
+    for level in (1, 2, 3, 4, 5):
+        specs = [make_task(FAMILY, env, level, index).spec for index in range(24)]
+        assert len({canonical_json(s) for s in specs}) >= 16, level
+        assert {s["part"]["kind"] for s in specs} == {"slice", "named"}, level
+        if level <= 2:
+            assert {s["round"] for s in specs} - {current}  # some ask for the table after an earlier round
+        else:
+            assert all(s.get("round", env.database["leagues"]["L-PRM"]["current"]) == env.database["leagues"]["L-PRM"]["current"]
+                       for s in specs)
+
+
+def test_named_teams_are_found_by_name_and_earlier_rounds_are_honoured():
+    checked = set()
+    for seed in range(6):
+        env = build_environment(FAMILY, seed)
+        db = env.database
+        for level in (1, 2, 3):
+            for index in range(6):
+                task = make_task(FAMILY, env, level, index)
+                part = task.spec["part"]
+                episode = Episode(FAMILY, task, db)
+                answer = FAMILY.reference(task, Agent(episode))
+                assert episode.submit(answer).passed
+                calls = episode.calls
+                rounds = [c.arguments["round"] for c in calls if c.name == "list_results"]
+                assert max(rounds) == task.spec["round"]
+                if part["kind"] == "named":
+                    if level == 1:
+                        assert part["names"] == part["asked"]
+                    else:  # by name: the ids are not in the instruction, the reference looks them up
+                        assert not any(t in task.instruction for t in part["asked"])
+                        assert "list_teams" in [c.name for c in calls]
+                    table = [t for t, _ in LS._independent_table(db, task.spec["league_id"], task.spec["round"])]
+                    assert answer["positions"] == [table.index(t) + 1 for t in part["asked"]]
+                    checked.add(("named", level))
+                if task.spec["round"] < db["leagues"][task.spec["league_id"]]["current"]:
+                    checked.add(("earlier", level))
+    assert {("named", 1), ("named", 2), ("named", 3), ("earlier", 1), ("earlier", 2)} <= checked
