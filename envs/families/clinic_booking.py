@@ -273,6 +273,7 @@ class World:
         self.slot_city = {sid: db["clinics"][self.doctors[s["doctor"]]["clinic"]]["city"] for sid, s in self.slots.items()}
         self.open_slots = sorted((sid for sid, s in self.slots.items() if s["status"] == "open"), key=lambda k: (self.slots[k]["start"], k))
         self._options: "OrderedDict[str, list]" = OrderedDict()
+        self.mut_cache: "OrderedDict[str, tuple]" = OrderedDict()  # mutation searches on this database
 
     def city(self, slot_id: str) -> str:
         return self.slot_city[slot_id]
@@ -584,8 +585,6 @@ def _answer(world: World, spec: dict, st: dict) -> dict:
     }
 
 
-_MUT_CACHE: "OrderedDict[str, tuple]" = OrderedDict()
-
 
 def _violators(table: dict, target: str) -> list[str]:
     """Open slots that meet every rule of a visit except `target` (table: slot -> rule results)."""
@@ -604,14 +603,14 @@ def find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str]
     others (no state breaks them alone: such a rule is dropped from the spec). None if a rule can be
     broken alone but no such state was found within the search bounds (the task is then redrawn)."""
     key = canonical_json(spec)
-    hit = _MUT_CACHE.get(key)
+    hit = world.mut_cache.get(key)
     if hit is not None:
-        _MUT_CACHE.move_to_end(key)
+        world.mut_cache.move_to_end(key)
         return hit[0]
     result = _find_mutations(world, spec)
-    _MUT_CACHE[key] = (result,)
-    while len(_MUT_CACHE) > 256:
-        _MUT_CACHE.popitem(last=False)
+    world.mut_cache[key] = (result,)
+    while len(world.mut_cache) > 256:
+        world.mut_cache.popitem(last=False)
     return result
 
 

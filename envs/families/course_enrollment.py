@@ -361,6 +361,7 @@ class World:
         for sid in sorted(self.sections):
             self.by_course[self.sections[sid]["course"]].append(sid)
         self._student: dict[str, dict] = {}
+        self.mut_cache: "OrderedDict[str, tuple]" = OrderedDict()  # mutation searches on this database
 
     def student(self, sid: str) -> dict:
         info = self._student.get(sid)
@@ -685,8 +686,6 @@ def _build(rng: random.Random) -> dict:
 
 
 # ---- mutation search -----------------------------------------------------------------------------
-_MUT_CACHE: "OrderedDict[str, tuple]" = OrderedDict()
-
 
 def _can_enroll(world: World, sid: str, sec: str) -> bool:
     s = world.sections[sec]
@@ -738,9 +737,9 @@ def _alternatives(world: World, spec: dict, base: dict):
 
 def find_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | None:
     key = canonical_json([spec, base])
-    hit = _MUT_CACHE.get(key)
+    hit = world.mut_cache.get(key)
     if hit is not None:
-        _MUT_CACHE.move_to_end(key)
+        world.mut_cache.move_to_end(key)
         return hit[0]
     targets = [c for c in spec["checks"] if c != "unchanged"]
     found: dict[str, dict] = {}
@@ -776,9 +775,9 @@ def find_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | No
                 found[target] = st
                 break
     result = found if len(found) == len(targets) else None
-    _MUT_CACHE[key] = (result,)
-    while len(_MUT_CACHE) > 256:
-        _MUT_CACHE.popitem(last=False)
+    world.mut_cache[key] = (result,)
+    while len(world.mut_cache) > 256:
+        world.mut_cache.popitem(last=False)
     return result
 
 

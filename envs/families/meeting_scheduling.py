@@ -483,6 +483,7 @@ class World:
         self._busy: dict[str, int] = {}
         self._dil: dict[tuple[str, int], int] = {}
         self._room: dict[str, int] = {}
+        self.mut_cache: "OrderedDict[str, tuple]" = OrderedDict()  # mutation searches on this database
 
     def office(self, pid: str) -> str:
         return self.people[pid]["office_id"]
@@ -1085,8 +1086,6 @@ def _checks(level: int, m: dict, world: World) -> list[str]:
 
 
 # ---- mutation search -----------------------------------------------------------------------------
-_MUT_CACHE: "OrderedDict[str, list]" = OrderedDict()
-
 
 TIME_CHECKS = ("window", "hours", "free", "buffer", "room", "when", "optional")
 
@@ -1244,9 +1243,9 @@ def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int
 
 def all_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | None:
     key = canonical_json([spec, sorted((k, list(v)) for k, v in base.items())])
-    hit = _MUT_CACHE.get(key)
+    hit = world.mut_cache.get(key)
     if hit is not None:
-        _MUT_CACHE.move_to_end(key)
+        world.mut_cache.move_to_end(key)
         return hit[0]
     found: dict[str, dict] | None = {}
     for c in spec["constraints"]:
@@ -1258,9 +1257,9 @@ def all_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | Non
             found = None
             break
         found[cid] = trial
-    _MUT_CACHE[key] = (found,)
-    while len(_MUT_CACHE) > 256:
-        _MUT_CACHE.popitem(last=False)
+    world.mut_cache[key] = (found,)
+    while len(world.mut_cache) > 256:
+        world.mut_cache.popitem(last=False)
     return found
 
 
