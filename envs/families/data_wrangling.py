@@ -164,7 +164,7 @@ MEASURE_TEXT = {
 KINDS = ("status", "window", "dedup", "fx", "rounding", "test_accounts", "refunds", "tiebreak")
 SUBTLE = ("dedup", "fx", "rounding", "test_accounts", "refunds", "tiebreak")  # a careless program gets these wrong
 RULES_PER_LEVEL = {1: 1, 2: 2, 3: 3, 4: 5, 5: 7}
-POLICIES_PER_LEVEL = 6
+POLICIES_PER_LEVEL = 8
 ROUNDING_ALT = {"half_up": "half_even", "half_even": "half_up", "down": "half_up"}
 DECIMAL_MODE = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "down": "ROUND_DOWN"}
 ANY_RANGE = ("2026-01-05", "2026-06-25")
@@ -891,8 +891,9 @@ class _Maker:
             statuses = [None] * len(revs)
             if "status" in self.rules and rng.random() < 0.3:
                 statuses[-1] = "CNL"
-            for rev, status in zip(revs, statuses):
-                self.order(people[0], group, oid=oid, rev=rev, cur=cur, status=status)
+            amounts = rng.sample(range(900, 90000), len(revs)) if cur == "EUR" else [100 * a for a in rng.sample(range(9, 900), len(revs))]
+            for rev, status, amount in zip(revs, statuses, amounts):  # distinct amounts: every revision differs
+                self.order(people[0], group, oid=oid, rev=rev, cur=cur, status=status, amount=amount)
             self.dup_late.append(oid)
         elif kind == "fx":
             for _ in range(rng.randint(1, 2)):
