@@ -26,8 +26,12 @@ any tool) and their expected reports, computed on the host by `compute` (the fam
 implementation). The first database is packed: each rule owns one group whose rows exercise that
 rule only, so a program that breaks exactly one rule gets exactly that group wrong (the draft
 checks this for every rule by running `compute` with that rule broken); the other groups and the
-second database are owned by `base`. The submitted program runs once per verdict in the sandbox
-(`judge_function`, both databases in one call); expected values never enter the container.
+second database are owned by `base`, and only they hold a currency with an older, superseded rate
+row, so base's mutation (reading the oldest rate) breaks base alone. The submitted program runs
+once per verdict in the sandbox (`judge_function`, both databases in one call); expected values
+never enter the container. A module that does not parse or never names the function fails every
+constraint without starting the sandbox. `controls` lists programs that must fail everything:
+the published report (the example output) hard-coded, and a stub.
 
 Levels: 1 one rule (policy named by id); 2 two rules; 3 three rules, the policy named by its
 title (retired decoys share titles); 4 five rules; 5 seven rules and 13 tools. From level 3 on
@@ -250,7 +254,8 @@ def _round(value: int, mode: str) -> int:
 
 
 def compute(tables: dict, plan: dict, broken: frozenset | set = frozenset()) -> dict:
-    """The report of `plan` over `tables`; each kind in `broken` is done the careless way."""
+    """The report of `plan` over `tables`; each kind in `broken` is done the careless way (`base`:
+    the currency's oldest rate row instead of the one in effect)."""
     o, c, f, r = (plan["cols"][t] for t in TABLES)
     rules = plan["rules"]
     rows = tables["orders"]
@@ -296,6 +301,8 @@ def compute(tables: dict, plan: dict, broken: frozenset | set = frozenset()) -> 
             e4 = 10000
         elif "fx" in broken:
             e4 = series[currency][-1][1]
+        elif "base" in broken:
+            e4 = series[currency][0][1]
         else:
             e4 = [value for start, value in series[currency] if start <= day][-1]
         cents = _round(net * e4, mode)
@@ -357,6 +364,8 @@ def render_program(plan: dict, broken: frozenset | set = frozenset()) -> str:
     add("            return Decimal(1)")
     if "fx" in broken:
         add("        return rates[currency][-1][1]")
+    elif "base" in broken:
+        add("        return rates[currency][0][1]")
     else:
         add("        return [value for start, value in rates[currency] if start <= day][-1]")
     add("")
@@ -759,13 +768,17 @@ class _Maker:
         self.low, self.high = (window["start"], window["end"]) if window else ANY_RANGE
         pool = sorted(CURRENCIES)
         rng.shuffle(pool)
-        self.neutral_currencies, self.fx_currency, self.round_currency = pool[:2], pool[2], pool[3]
+        # Two decimals: whole-unit amounts convert exactly. The two-row currency (an old rate, then the
+        # one in effect throughout) appears only in base-owned groups: reading the oldest row breaks base alone.
+        self.two_row, self.one_row, self.fx_currency, self.round_currency = pool[:4]
+        self.currencies = [self.one_row]
         early = _shift(self.low, -40)
-        for cur in self.neutral_currencies:
-            base = max(100, CURRENCIES[cur] // 100 * 100)  # two decimals: whole-unit amounts convert exactly
-            if rng.random() < 0.5:
-                self._rate(cur, _shift(early, -rng.randint(30, 120)), base + 100 * rng.randint(-3, 3))
-            self._rate(cur, early, base + 100 * rng.randint(-3, 3) or 100)
+        for cur in (self.two_row, self.one_row):
+            base = max(100, CURRENCIES[cur] // 100 * 100)
+            if cur == self.two_row:
+                old = base + 100 * rng.choice((-3, -2, -1, 1, 2, 3))
+                self._rate(cur, _shift(early, -rng.randint(30, 120)), old if old >= 100 else base + 400)
+            self._rate(cur, early, base)
         self.fx_split = None
         if "fx" in self.rules:
             base = CURRENCIES[self.fx_currency] // 100 * 100
@@ -819,7 +832,7 @@ class _Maker:
         o = self.cols["orders"]
         rng = self.rng
         if cur is None:
-            cur = "EUR" if rng.random() < 0.6 else rng.choice(self.neutral_currencies)
+            cur = "EUR" if rng.random() < 0.6 else rng.choice(self.currencies)
         if amount is None:
             amount = rng.randint(900, 90000) if cur == "EUR" else 100 * rng.randint(9, 900)
         if day is None:
@@ -853,13 +866,17 @@ class _Maker:
         })
 
     # -- groups
-    def neutral(self, group: str, customers: int | None = None) -> list[dict]:
-        """Ordinary counted orders plus distractors that every reading of the rules excludes."""
+    def neutral(self, group: str, customers: int | None = None, base: bool = False) -> list[dict]:
+        """Ordinary counted orders plus distractors that every reading of the rules excludes; a base
+        group also has an order in the two-row currency."""
         rng = self.rng
+        self.currencies = [self.two_row, self.one_row] if base else [self.one_row]
         people = [self.customer(group) for _ in range(customers or rng.randint(1, 3))]
         for person in people:
             for _ in range(rng.randint(1, 2)):
                 self.order(person, group)
+        if base:
+            self.order(rng.choice(people), group, cur=self.two_row)
         if "status" in self.rules and rng.random() < 0.5:
             self.order(rng.choice(people), group, status=rng.choice(CLEARLY_OUT))
         if "window" in self.rules and rng.random() < 0.5:
@@ -886,7 +903,7 @@ class _Maker:
                 self.order(rng.choice(people), group, day=self.high)
         elif kind == "dedup":
             oid = self._new_id("SO-", self.order_ids, 5)
-            cur = rng.choice(["EUR"] + self.neutral_currencies)
+            cur = rng.choice(["EUR", self.one_row])
             revs = [1, 2, 3][: rng.randint(2, 3)]
             statuses = [None] * len(revs)
             if "status" in self.rules and rng.random() < 0.3:
@@ -977,13 +994,13 @@ def _make_hidden(db: dict, plan: dict, rng: random.Random) -> tuple[list, dict]:
     maker = _Maker(rng, db, plan, rng.sample(other, 4))
     owned = {"base": sorted(names[:2])}
     for name in names[:2]:
-        maker.neutral(name)
+        maker.neutral(name, base=True)
     for kind, name in zip(kinds, names[2:]):
         maker.probe(kind, name)
         owned[f"rule_{kind}"] = [name]
     edge = _Maker(rng, db, plan, rng.sample(other, 3))
     for name in rng.sample([n for n in pool if n not in names] or pool, rng.randint(1, 2)):
-        edge.neutral(name)
+        edge.neutral(name, base=True)
     return [maker.tables(), edge.tables()], owned
 
 
@@ -992,7 +1009,8 @@ def _diff(a: dict, b: dict) -> set:
 
 
 def _isolated(hidden: list, expected: list, plan: dict, owned: dict) -> bool:
-    """Breaking each rule changes exactly its own group(s), and nothing of the second database."""
+    """Breaking each rule changes exactly its own group(s), and nothing of the second database;
+    breaking the base (the oldest rate) changes base groups only, in both databases."""
     for kind in plan["rules"]:
         main = compute(hidden[0], plan, {kind})
         if compute(hidden[1], plan, {kind}) != expected[1]:
@@ -1000,7 +1018,8 @@ def _isolated(hidden: list, expected: list, plan: dict, owned: dict) -> bool:
         changed = _diff(main, expected[0])
         if not changed or not changed <= set(owned[f"rule_{kind}"]):
             return False
-    return True
+    changed = _diff(compute(hidden[0], plan, {"base"}), expected[0])
+    return bool(changed) and changed <= set(owned["base"]) and compute(hidden[1], plan, {"base"}) != expected[1]
 
 
 # ---- the family ---------------------------------------------------------------------------------
@@ -1298,14 +1317,20 @@ class DataWrangling(Family):
         careless = frozenset(k for k in spec["plan"]["rules"] if k in SUBTLE)
         return {"source": render_program(spec["plan"], careless)}
 
-    # ---- mutations: the reference program with one rule broken; controls that fail base ------------
+    # ---- mutations: the reference program with one rule (or the base's rate lookup) broken ----------
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
         plan = task.spec["plan"]
         out = [(f"rule_{kind}", Plan((), {"source": render_program(plan, {kind})})) for kind in sorted(plan["rules"])]
-        published = compute(_live_tables(db), plan)  # the published report: the example a program could copy
-        out.append(("base", Plan((), {"source": render_constant(plan["fname"], published)})))
-        out.append(("base", Plan((), {"source": render_constant(plan["fname"], {})})))
+        out.append(("base", Plan((), {"source": render_program(plan, {"base"})})))
         return out
+
+    def controls(self, task: Task, db: dict) -> list[Plan]:
+        """Programs that must fail every constraint: the published report (the example output over
+        the visible tables) returned verbatim, and a stub. The gate's own controls cover the empty
+        program; these need a gate hook (see the test, which runs them for every certified task)."""
+        fname = task.spec["plan"]["fname"]
+        published = compute(_live_tables(db), task.spec["plan"])
+        return [Plan((), {"source": render_constant(fname, published)}), Plan((), {"source": render_constant(fname, {})})]
 
     # ---- independent solver: a data-driven integer program --------------------------------------
     def solutions(self, task: Task, db: dict) -> list[Plan]:

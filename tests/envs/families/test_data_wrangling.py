@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from synthgym.envs.episode import Episode
 from synthgym.envs.family import Agent, build_environment, family_names, get_family, make_task
 from synthgym.envs.families import data_wrangling as D
-from synthgym.envs.model import Plan, canonical_json
+from synthgym.envs.model import canonical_json
 from synthgym.verifiers import sandbox as sb
-from synthgym.verifiers.checks import replay
 from synthgym.verifiers.conformance import (
     assert_deterministic,
+    assert_mutations_isolated,
     assert_replays_from_row,
     certify_level,
     database_pools,
@@ -77,25 +77,28 @@ def test_reference_replays_from_row(level):
         assert_replays_from_row(FAMILY, report.envs[cert.task.env_id], cert)
 
 
-@pytest.mark.parametrize("level", [2, 4, 5])
-def test_each_broken_rule_fails_only_its_constraint_and_controls_fail(level):
-    """Rule mutations (the reference program with one rule broken) fail exactly their rule. The
-    controls (the published report hard-coded, a stub) target `base` and fail it, and every rule
-    too: a program that computes nothing cannot be isolated to one constraint."""
+@pytest.mark.parametrize("level", [1, 2, 3, 4, 5])
+def test_each_broken_rule_fails_only_its_constraint(level):
+    """One mutation per rule (the reference program with that rule broken) and one for base (the
+    currency's oldest rate row): each fails exactly its constraint."""
     report = certified(level)
     for cert in report.certified:
         env = report.envs[cert.task.env_id]
-        mutations = FAMILY.mutations(cert.task, cert.reference, env.database)
-        targets = [t for t, _ in mutations]
-        assert sorted(set(targets) - {"base"}) == sorted(f"rule_{k}" for k in cert.task.spec["plan"]["rules"])
-        assert targets.count("base") == 2
-        for target, plan in mutations:
-            _, verdict, _ = replay(FAMILY, env, cert.task, plan)
-            assert verdict.error is None, verdict.error
-            if target == "base":
-                assert set(verdict.failed) == set(cert.task.constraint_ids)
-            else:
-                assert verdict.failed == (target,), (target, verdict.failed)
+        targets = [t for t, _ in FAMILY.mutations(cert.task, cert.reference, env.database)]
+        assert targets == sorted(f"rule_{k}" for k in cert.task.spec["plan"]["rules"]) + ["base"]
+        assert_mutations_isolated(FAMILY, env, cert)
+
+
+@pytest.mark.parametrize("level", [1, 3, 5])
+def test_hard_coded_example_and_stub_fail_everything(level):
+    """The published report (the example output a program could copy) returned verbatim, and a stub
+    returning {}, fail every constraint of every certified task."""
+    report = certified(level)
+    for cert in report.certified:
+        env = report.envs[cert.task.env_id]
+        for plan in FAMILY.controls(cert.task, env.database):
+            verdict = Episode(FAMILY, cert.task, env.database).submit(plan.answer)
+            assert verdict.error is None and set(verdict.failed) == set(cert.task.constraint_ids)
 
 
 def test_empty_and_non_python_programs_fail_without_the_sandbox(monkeypatch):
