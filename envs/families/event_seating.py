@@ -1,0 +1,925 @@
+"""event_seating: seat guests at an event's tables through a write tool; judged on the final seating.
+
+World: two events (a wedding and a gala), each with eight tables (zone, capacity, one catering menu,
+step-free access) and about forty guests (party, diet, mobility, VIP flag), some already seated; a few
+pairs of guests must not share a table. Facts sit behind tools: a guest's party, diet, wheelchair and
+VIP status (guest page), who else is in the party and where they sit (party page), conflicts (conflict
+lookup), table menus (catering plan or table page), step-free tables (accessibility map), who sits
+where (table page or seating chart).
+
+Task: seat the listed guests (and, from level 4 on, move one guest who was seated at a table that breaks
+a rule), then report each listed guest's table and the number of seats left free at the event. Rules
+escalate with the level: every listed guest seated and nobody else moved, the table's menu serves the
+guest's diet, parties together (with members already seated), VIPs at head tables, conflicting guests
+apart, wheelchair users at step-free tables, and the conditional rule "a table that seats a wheelchair
+user seats at most N guests in all" (room for the chair). The verifier reads the final seating, so any seating that
+meets the request passes; the assign tool only refuses a full table or an already seated guest.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+
+from synthgym.envs.family import Agent, Family, register_family
+from synthgym.envs.model import JSON, Plan, Task, TaskDraft, ToolCall, derive_seed
+from synthgym.envs.tools import PAGE, ToolBox, ToolError, paginate, string
+
+FIRST = ("Anna", "Omar", "Lucia", "Kenji", "Mara", "Tomas", "Aisha", "Pierre", "Ingrid", "Rafael", "Nadia", "Felix",
+         "Sofia", "Jonas", "Leila", "Marco", "Elena", "Hugo", "Priya", "Lars", "Chloe", "Mateo", "Yara", "Oskar",
+         "Hana", "David", "Zoe", "Samir", "Greta", "Luca", "Ines", "Noah", "Emma", "Karim", "Julia", "Ravi")
+LAST = ("Berg", "Haddad", "Rossi", "Tanaka", "Novak", "Lindqvist", "Diallo", "Moreau", "Schmidt", "Costa", "Petrov",
+        "Okafor", "Silva", "Nielsen", "Khan", "Ferreira", "Weber", "Mensah", "Ivanova", "Dubois", "Larsen", "Romero")
+EVENTS = (("EV-1", "Lindqvist-Haddad wedding", "Orangery Hall"), ("EV-2", "Northwind charity gala", "Grand Ballroom"))
+DIETS = ("none", "vegetarian", "vegan", "halal", "gluten-free")
+MENUS = ("standard", "vegetarian", "vegan", "halal", "gluten-free", "flexible")
+SERVES = {"none": set(MENUS), "vegetarian": {"vegetarian", "vegan", "flexible"}, "vegan": {"vegan", "flexible"},
+          "halal": {"halal", "flexible"}, "gluten-free": {"gluten-free", "flexible"}}
+TABLE_NAMES = ("Rose", "Lily", "Iris", "Tulip", "Orchid", "Peony", "Jasmine", "Magnolia", "Aster", "Dahlia")
+PAGE_SIZE = 10
+WHEEL_MIN = 5  # the smallest N a task may set for tables with a wheelchair user
+GUEST_PAGE = 15
+
+TOOLS_BY_LEVEL = {
+    1: ("search_guests", "get_guest", "list_tables", "get_table", "assign_seat", "unassign_seat"),
+    2: ("get_party", "get_catering"),
+    3: ("get_conflicts", "get_accessibility_map"),
+    4: ("list_events", "get_seating_chart"),
+    5: ("get_vip_list",),
+}
+COUNTS = {1: 2, 2: 4, 3: 5, 4: 6, 5: 7}
+RULES_BY_LEVEL = {1: ("diet",), 2: ("diet", "together", "vip"), 3: ("diet", "together", "vip", "apart", "accessible", "conditional")}
+
+toolbox = ToolBox()
+
+
+def _event(db: dict, value: str) -> str:
+    text = str(value).strip()
+    for eid, e in sorted(db["events"].items()):
+        if text.upper() == eid or text.lower() == e["name"].lower():
+            return eid
+    raise ToolError(f"unknown event {text[:60]!r}; list_events shows them")
+
+
+def _guest(db: dict, guest_id: str) -> dict:
+    g = db["guests"].get(guest_id)
+    if g is None:
+        raise ToolError(f"unknown guest id {str(guest_id)[:40]!r}")
+    return g
+
+
+def _table(db: dict, table_id: str) -> dict:
+    t = db["tables"].get(table_id)
+    if t is None:
+        raise ToolError(f"unknown table id {str(table_id)[:40]!r}")
+    return t
+
+
+def _occupants(db: dict, table_id: str) -> list:
+    return sorted(g for g, t in db["seating"].items() if t == table_id)
+
+
+# ---- tools -----------------------------------------------------------------------------------------
+@toolbox.read("List the events with their id, name, date and venue.", {})
+def list_events(db):
+    return {"events": [{"id": k, "name": v["name"], "venue": v["venue"], "date": v["date"]} for k, v in sorted(db["events"].items())]}
+
+
+@toolbox.read("Search an event's guest list by name (15 per page); shows each guest's id and whether they have a seat.",
+              {"event": string("Event id or name."), "query": string("Part of the guest's name."), "page": PAGE},
+              required=("event",))
+def search_guests(db, event, query=None, page=1):
+    eid = _event(db, event)
+    words = str(query or "").lower().split()
+    rows = [(gid, g) for gid, g in sorted(db["guests"].items())
+            if g["event"] == eid and all(w in g["name"].lower() for w in words)]
+    items = [{"id": gid, "name": g["name"], "seated": gid in db["seating"]} for gid, g in rows]
+    return paginate(items, page, GUEST_PAGE)
+
+
+@toolbox.read("Get a guest's page: party, dietary requirement, mobility needs, VIP status and current table.",
+              {"guest_id": string("Guest id, e.g. 'G-014'.")}, required=("guest_id",))
+def get_guest(db, guest_id):
+    g = _guest(db, guest_id)
+    return {"id": guest_id, "name": g["name"], "event": g["event"], "party_id": g["party"], "diet": g["diet"],
+            "mobility": g["mobility"], "vip": g["vip"], "table": db["seating"].get(guest_id)}
+
+
+@toolbox.read("List an event's tables (10 per page): zone, capacity and seats taken.",
+              {"event": string("Event id or name."), "page": PAGE}, required=("event",))
+def list_tables(db, event, page=1):
+    eid = _event(db, event)
+    taken: dict = {}
+    for t in db["seating"].values():
+        taken[t] = taken.get(t, 0) + 1
+    items = [{"id": tid, "name": t["name"], "zone": t["zone"], "capacity": t["capacity"], "seats_taken": taken.get(tid, 0)}
+             for tid, t in sorted(db["tables"].items()) if t["event"] == eid]
+    return paginate(items, page, PAGE_SIZE)
+
+
+@toolbox.read("Get a table's page: zone, capacity, catering menu and the guests seated there.",
+              {"table_id": string("Table id, e.g. 'T-1-03'.")}, required=("table_id",))
+def get_table(db, table_id):
+    t = _table(db, table_id)
+    return {"id": table_id, "name": t["name"], "event": t["event"], "zone": t["zone"], "capacity": t["capacity"],
+            "menu": t["menu"], "guests": _occupants(db, table_id)}
+
+
+@toolbox.write("Seat a guest at a table of their event. Refused if the table is full or the guest already has a seat "
+               "(unassign first).", {"guest_id": string("Guest id."), "table_id": string("Table id.")},
+               required=("guest_id", "table_id"))
+def assign_seat(db, guest_id, table_id):
+    g, t = _guest(db, guest_id), _table(db, table_id)
+    if t["event"] != g["event"]:
+        raise ToolError("that table belongs to another event")
+    if guest_id in db["seating"]:
+        raise ToolError(f"guest already seated at {db['seating'][guest_id]}; unassign_seat first")
+    if len(_occupants(db, table_id)) >= t["capacity"]:
+        raise ToolError("table is full")
+    db["seating"][guest_id] = table_id
+    return {"ok": True, "guest_id": guest_id, "table_id": table_id}
+
+
+@toolbox.write("Remove a guest's seat assignment.", {"guest_id": string("Guest id.")}, required=("guest_id",))
+def unassign_seat(db, guest_id):
+    _guest(db, guest_id)
+    if guest_id not in db["seating"]:
+        raise ToolError("guest has no seat")
+    table = db["seating"].pop(guest_id)
+    return {"ok": True, "guest_id": guest_id, "freed_table": table}
+
+
+@toolbox.read("Get a party (a couple or family invited together): its members and where each is seated.",
+              {"party_id": string("Party id, e.g. 'P-07'.")}, required=("party_id",))
+def get_party(db, party_id):
+    p = db["parties"].get(party_id)
+    if p is None:
+        raise ToolError(f"unknown party id {str(party_id)[:40]!r}")
+    return {"id": party_id, "name": p["name"], "members": [{"guest_id": m, "name": db["guests"][m]["name"],
+                                                           "table": db["seating"].get(m)} for m in p["members"]]}
+
+
+@toolbox.read("Get an event's catering plan: the one menu served at each table.", {"event": string("Event id or name.")},
+              required=("event",))
+def get_catering(db, event):
+    eid = _event(db, event)
+    return {"event": eid, "menus": [{"table_id": tid, "menu": t["menu"]} for tid, t in sorted(db["tables"].items())
+                                    if t["event"] == eid]}
+
+
+@toolbox.read("List the guests a guest must not share a table with.", {"guest_id": string("Guest id.")},
+              required=("guest_id",))
+def get_conflicts(db, guest_id):
+    _guest(db, guest_id)
+    out = sorted({b if a == guest_id else a for a, b in db["conflicts"] if guest_id in (a, b)})
+    return {"guest_id": guest_id, "avoid": [{"guest_id": x, "name": db["guests"][x]["name"]} for x in out]}
+
+
+@toolbox.read("Get an event's accessibility map: which tables are reachable step-free (wheelchair accessible) and how "
+              "many wheelchair users are seated at each.", {"event": string("Event id or name.")}, required=("event",))
+def get_accessibility_map(db, event):
+    eid = _event(db, event)
+    users: dict = {}
+    for g, t in db["seating"].items():
+        if db["guests"][g]["mobility"] == "wheelchair":
+            users[t] = users.get(t, 0) + 1
+    return {"event": eid, "tables": [{"table_id": tid, "step_free": t["step_free"], "wheelchair_users": users.get(tid, 0)}
+                                     for tid, t in sorted(db["tables"].items()) if t["event"] == eid]}
+
+
+@toolbox.read("Page through an event's seating chart (15 per page): guest id and table of everyone seated.",
+              {"event": string("Event id or name."), "page": PAGE}, required=("event",))
+def get_seating_chart(db, event, page=1):
+    eid = _event(db, event)
+    items = [{"guest_id": g, "table_id": t} for g, t in sorted(db["seating"].items()) if db["guests"][g]["event"] == eid]
+    return paginate(items, page, GUEST_PAGE)
+
+
+@toolbox.read("List an event's VIP guests.", {"event": string("Event id or name.")}, required=("event",))
+def get_vip_list(db, event):
+    eid = _event(db, event)
+    return {"event": eid, "vips": [{"guest_id": g, "name": v["name"]} for g, v in sorted(db["guests"].items())
+                                   if v["event"] == eid and v["vip"]]}
+
+
+# ---- the world --------------------------------------------------------------------------------------
+def _build(rng: random.Random) -> dict:
+    db: dict = {"events": {}, "tables": {}, "guests": {}, "parties": {}, "conflicts": [], "seating": {}}
+    names = [f"{f} {l}" for f in FIRST for l in LAST]
+    rng.shuffle(names)
+    gnum, pnum = 1, 1
+    for k, (eid, ename, venue) in enumerate(EVENTS):
+        db["events"][eid] = {"name": ename, "venue": venue, "date": f"2026-0{5 + k}-{13 + 7 * k}"}
+        menus = ["standard", "vegetarian", "vegan", "halal", "gluten-free", "flexible", rng.choice(MENUS)]
+        rng.shuffle(menus)
+        menus = ["flexible", rng.choice(("standard", "flexible", "vegetarian"))] + menus  # the head tables first
+        zones = ["head", "head"] + ["main"] * 5 + ["garden"] * 2
+        tnames = rng.sample(TABLE_NAMES, 9)
+        tids = []
+        for j in range(9):
+            tid = f"T-{k + 1}-{j + 1:02d}"
+            tids.append(tid)
+            db["tables"][tid] = {"event": eid, "name": tnames[j], "zone": zones[j],
+                                 "capacity": rng.choice((10, 12)) if j < 2 else rng.choice((8, 8, 10, 10, 12)),
+                                 "menu": menus[j], "step_free": j == 0 or rng.random() < 0.5}
+        # guests in parties of 1 to 4
+        count = 0
+        while count < 40:
+            size = min(rng.choice((1, 1, 2, 2, 2, 3, 4)), 40 - count)
+            pid = f"P-{pnum:02d}"
+            pnum += 1
+            family = rng.choice(LAST)
+            party_diet = rng.choices(DIETS, (10, 3, 2, 2, 2))[0]  # one kitchen per table: a party shares a diet
+            members = []
+            for _ in range(size):
+                gid = f"G-{gnum:03d}"
+                gnum += 1
+                first = rng.choice(FIRST)
+                while any(v["name"] == f"{first} {family}" and v["event"] == eid for v in db["guests"].values()):
+                    first = rng.choice(FIRST)
+                db["guests"][gid] = {"event": eid, "name": f"{first} {family}", "party": pid,
+                                     "diet": party_diet if rng.random() < 0.7 else "none",
+                                     "mobility": "wheelchair" if rng.random() < 0.08 else "none",
+                                     "vip": rng.random() < 0.1}
+                members.append(gid)
+            db["parties"][pid] = {"event": eid, "name": f"{family} party", "members": members}
+            count += size
+        gids = sorted(g for g, v in db["guests"].items() if v["event"] == eid)
+        plain = [g for g in gids if db["guests"][g]["diet"] == "none" and not db["guests"][g]["vip"]
+                 and db["guests"][g]["mobility"] == "none"]
+        for _ in range(6):
+            a, b = rng.sample(plain if len(plain) > 10 else gids, 2)
+            if db["guests"][a]["party"] != db["guests"][b]["party"]:
+                db["conflicts"].append(sorted([a, b]))
+        # about half the parties are seated already, validly, leaving room
+        parties = sorted({db["guests"][g]["party"] for g in gids})
+        rng.shuffle(parties)
+        for pid in parties[: len(parties) * 2 // 5]:
+            everyone = db["parties"][pid]["members"]
+            members = everyone[:-1] if len(everyone) > 1 and rng.random() < 0.5 else everyone  # a late reply
+            options = [t for t in tids if _fits(db, everyone, t)]
+            if options:
+                t = rng.choice(options)
+                for m in members:
+                    db["seating"][m] = t
+        # a few guests were seated by mistake (wrong menu, a VIP off the head tables, no step-free access)
+        loose = [g for g in gids if g not in db["seating"] and len(db["parties"][db["guests"][g]["party"]]["members"]) == 1]
+        for g in rng.sample(loose, min(3, len(loose))):
+            v = db["guests"][g]
+            wrong = [t for t in tids if len(_occupants(db, t)) < db["tables"][t]["capacity"] - 2
+                     and not all(_table_ok(db, {}, g, t).values())
+                     and not any(g in c and (c[0] in db["seating"] and db["seating"][c[0]] == t or c[1] in db["seating"] and db["seating"][c[1]] == t) for c in db["conflicts"])
+                     and v["mobility"] != "wheelchair"]
+            if wrong:
+                db["seating"][g] = rng.choice(wrong)
+    db["conflicts"].sort()
+    db["seating"] = dict(sorted(db["seating"].items()))
+    return db
+
+
+def _fits(db: dict, members: list, table_id: str) -> bool:
+    """Can these guests all join this table without breaking any rule (used when building the world)?"""
+    t = db["tables"][table_id]
+    here = _occupants(db, table_id)
+    people = here + members
+    if len(people) > t["capacity"] - 2:  # leave room
+        return False
+    if any(db["guests"][g]["mobility"] == "wheelchair" for g in people) and len(people) > WHEEL_MIN - 1:
+        return False  # the wheelchair rule holds everywhere at the start, whatever N a task picks
+    for g in members:
+        v = db["guests"][g]
+        if t["menu"] not in SERVES[v["diet"]] or (v["vip"] and t["zone"] != "head") or (v["mobility"] == "wheelchair" and not t["step_free"]):
+            return False
+    return not any(a in people and b in people for a, b in db["conflicts"])
+
+
+# ---- verifier ----------------------------------------------------------------------------------------
+def _table_ok(db: dict, spec: dict, g: str, t: str) -> dict:
+    """Per-guest rules of one guest at one table."""
+    v, tab = db["guests"][g], db["tables"][t]
+    return {"diet": tab["menu"] in SERVES[v["diet"]], "vip": not v["vip"] or tab["zone"] == "head",
+            "accessible": v["mobility"] != "wheelchair" or tab["step_free"]}
+
+
+def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dict[str, bool]:
+    ids = {c["id"] for c in spec["constraints"]}
+    listed = spec["guests"]
+    event = spec["event"]
+    seat, init = final_db["seating"], initial_db["seating"]
+    tables = final_db["tables"]
+    guests = final_db["guests"]
+    out: dict = {}
+    counts: dict = {}
+    wheel: set = set()
+    for g, t in seat.items():
+        counts[t] = counts.get(t, 0) + 1
+        if guests[g]["mobility"] == "wheelchair":
+            wheel.add(t)
+    out["seated"] = all(g in seat and tables[seat[g]]["event"] == event and counts[seat[g]] <= tables[seat[g]]["capacity"]
+                        for g in listed)
+    lset = set(listed)
+    out["no_other_changes"] = all(seat.get(g) == init.get(g) for g in set(seat) | set(init) if g not in lset)
+    if ids & {"diet", "vip", "accessible"}:
+        per = [_table_ok(final_db, spec, g, seat[g]) for g in listed if g in seat]
+        for rule in ("diet", "vip", "accessible"):
+            out[rule] = all(p[rule] for p in per)
+    if "together" in ids:
+        ok = True
+        for pid in sorted({guests[g]["party"] for g in listed}):
+            where = {seat[m] for m in final_db["parties"][pid]["members"] if m in seat}
+            ok = ok and len(where) <= 1
+        out["together"] = ok
+    if "apart" in ids:
+        out["apart"] = not any((a in lset or b in lset) and a in seat and b in seat and seat[a] == seat[b]
+                               for a, b in final_db["conflicts"])
+    if "conditional" in ids:
+        out["conditional"] = all(counts.get(t, 0) <= spec["wheel_cap"] for t in wheel if tables[t]["event"] == event)
+    claimed: dict = {}
+    ok = True
+    for item in answer.get("assignments") or []:
+        if item["guest"] in claimed:
+            ok = False
+        claimed[item["guest"]] = item["table"]
+    out["answer"] = ok and claimed == {g: seat[g] for g in listed if g in seat}
+    if "free_seats" in ids:
+        free = sum(t["capacity"] for t in tables.values() if t["event"] == event) - sum(
+            1 for g, t in seat.items() if tables[t]["event"] == event)
+        out["free_seats"] = answer.get("free_seats") == free and not isinstance(answer.get("free_seats"), bool)
+    return {c["id"]: bool(out.get(c["id"], False)) for c in spec["constraints"]}
+
+
+# ---- search -------------------------------------------------------------------------------------------
+def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: int = 4000, rng=None,
+            disabled=frozenset(), forced: dict | None = None, accept=None) -> list[dict]:
+    """Depth-first search for seatings of the listed guests: [{guest: table}]. `view` holds what the searcher
+    knows: tables {id: (capacity, menu, zone, step_free or None)}, guests {id: (diet, wheelchair, vip, party)},
+    fixed {guest: table} for everyone else seated, conflicts [(a, b)], party members {party: [ids]}.
+    `forced` narrows some guests' tables (for mutations); `accept` filters complete seatings."""
+    tables, guests, fixed = view["tables"], view["guests"], view["fixed"]
+    listed = list(spec["guests"])
+    rules = set(spec["rules"]) - set(disabled)
+    counts: dict = {}
+    wheel: dict = {}
+    for g, t in fixed.items():
+        if t in tables:
+            counts[t] = counts.get(t, 0) + 1
+            if "wheel_fixed" not in view:
+                wheel[t] = wheel.get(t, 0) + (1 if g in guests and guests[g][1] else 0)
+    for t, k in view.get("wheel_fixed", {}).items():
+        wheel[t] = k
+    if "taken" in view:
+        counts = dict(view["taken"])
+    avoid: dict = {}
+    for a, b in view["conflicts"]:
+        avoid.setdefault(a, set()).add(b)
+        avoid.setdefault(b, set()).add(a)
+    anchor = {}  # party -> table of a member seated outside the listed guests
+    for pid, members in view["parties"].items():
+        for m in members:
+            if m in fixed and m not in listed:
+                anchor[pid] = fixed[m]
+    ids = sorted(tables)
+    if order == "random":
+        ids = list(ids)
+        rng.shuffle(ids)
+    elif order == "desc":
+        ids = ids[::-1]
+    domains = {}
+    for g in listed:
+        diet, wc, vip, pid = guests[g]
+        dom = []
+        for t in ids:
+            cap, menu, zone, step = tables[t]
+            if forced and g in forced:
+                if t not in forced[g]:
+                    continue
+            else:
+                if "diet" in rules and menu is not None and menu not in SERVES[diet]:
+                    continue
+                if "vip" in rules and vip and zone != "head":
+                    continue
+                if "accessible" in rules and wc and step is False:
+                    continue
+            if "together" in rules and pid in anchor and anchor[pid] != t and not (forced and g in forced):
+                continue
+            dom.append(t)
+        domains[g] = dom
+    listed.sort(key=lambda g: (len(domains[g]), g))
+    placed: dict = {}
+    found: list = []
+    nodes = 0
+
+    def rec(k: int) -> bool:
+        nonlocal nodes
+        if k == len(listed):
+            seating = dict(placed)
+            if accept is None or accept(seating):
+                found.append(seating)
+            return len(found) >= want
+        g = listed[k]
+        diet, wc, vip, pid = guests[g]
+        for t in domains[g]:
+            nodes += 1
+            if nodes > limit:
+                return True
+            cap = tables[t][0]
+            n_after = counts.get(t, 0) + 1
+            w_after = wheel.get(t, 0) + (1 if wc else 0)
+            if n_after > cap:
+                continue
+            if "conditional" in rules and w_after and n_after > spec["wheel_cap"]:
+                continue
+            if "together" in rules and any(placed.get(m, t) != t for m in view["parties"].get(pid, ()) if m in placed):
+                continue
+            if "apart" in rules and any(fixed.get(x) == t or placed.get(x) == t for x in avoid.get(g, ())):
+                continue
+            placed[g] = t
+            counts[t] = n_after
+            wheel[t] = w_after
+            done = rec(k + 1)
+            del placed[g]
+            counts[t] = n_after - 1
+            wheel[t] = w_after - (1 if wc else 0)
+            if done:
+                return True
+        return False
+
+    rec(0)
+    return found
+
+
+def _db_view(spec: dict, db: dict) -> dict:
+    event = spec["event"]
+    listed = set(spec["guests"])
+    return {
+        "tables": {t: (v["capacity"], v["menu"], v["zone"], v["step_free"]) for t, v in db["tables"].items() if v["event"] == event},
+        "guests": {g: (v["diet"], v["mobility"] == "wheelchair", v["vip"], v["party"]) for g, v in db["guests"].items()
+                   if v["event"] == event},
+        "fixed": {g: t for g, t in db["seating"].items() if g not in listed and db["guests"][g]["event"] == event},
+        "conflicts": [tuple(c) for c in db["conflicts"]],
+        "parties": {p: list(v["members"]) for p, v in db["parties"].items() if v["event"] == event},
+    }
+
+
+def _plan_for(spec: dict, db: dict, seating: dict, answer_free: int | None = None) -> Plan:
+    """The calls that produce a seating from the initial state (moves first), and the matching answer."""
+    calls = []
+    for g in spec["guests"]:
+        if g in db["seating"]:
+            calls.append(ToolCall("unassign_seat", {"guest_id": g}))
+    for g in spec["guests"]:
+        if g in seating:
+            calls.append(ToolCall("assign_seat", {"guest_id": g, "table_id": seating[g]}))
+    answer = {"assignments": [{"guest": g, "table": seating[g]} for g in spec["guests"] if g in seating]}
+    if spec.get("free_seats"):
+        event = spec["event"]
+        cap = sum(t["capacity"] for t in db["tables"].values() if t["event"] == event)
+        others = sum(1 for g, t in db["seating"].items() if g not in spec["guests"] and db["guests"][g]["event"] == event)
+        answer["free_seats"] = cap - others - len(seating) if answer_free is None else answer_free
+    return Plan(tuple(calls), answer)
+
+
+# ---- the careless agent ---------------------------------------------------------------------------------
+def _greedy_answer(spec: dict, tool_names: tuple, agent) -> dict:
+    """Looks the guests up by name, then seats each at the first table with a free seat; never opens a guest's
+    page, the catering plan, the party, the conflicts or the accessibility map."""
+    event = spec["event_name"]
+    tables = agent.call("list_tables", event=event).get("items") or []
+    taken = {t["id"]: t["seats_taken"] for t in tables}
+    out = []
+    for name in spec["names"]:
+        hits = agent.call("search_guests", event=event, query=name).get("items") or []
+        if not hits:
+            continue
+        gid = hits[0]["id"]
+        for t in tables:
+            if taken[t["id"]] < t["capacity"]:
+                res = agent.call("assign_seat", guest_id=gid, table_id=t["id"])
+                if "error" not in res:
+                    taken[t["id"]] += 1
+                    out.append({"guest": gid, "table": t["id"]})
+                    break
+    answer = {"assignments": out}
+    if spec.get("free_seats"):
+        answer["free_seats"] = sum(t["capacity"] - taken[t["id"]] for t in tables)
+    return answer
+
+
+# ---- the reference ---------------------------------------------------------------------------------------
+def _reference(task: Task, agent: Agent) -> dict:
+    spec, tools, call = task.spec, set(task.tool_names), agent.call
+    event = spec["event_name"]
+    # who: names -> ids (one search per name), then each guest's page
+    ids, pages = [], {}
+    for name in spec["names"]:
+        hits = [h for h in call("search_guests", event=event, query=name)["items"] if h["name"] == name]
+        ids.append(hits[0]["id"])
+    for g in ids:
+        pages[g] = call("get_guest", guest_id=g)
+    # the tables
+    tables, page, pages_n = [], 1, 1
+    while page <= pages_n:
+        res = call("list_tables", event=event, page=page)
+        tables += res["items"]
+        pages_n = res["pages"]
+        page += 1
+    menus, step, fixed, wheel_fixed = {}, {}, {}, {}
+    if "get_catering" in tools:
+        menus = {m["table_id"]: m["menu"] for m in call("get_catering", event=event)["menus"]}
+    if "accessible" in spec["rules"]:
+        for m in call("get_accessibility_map", event=event)["tables"]:
+            step[m["table_id"]] = m["step_free"]
+            wheel_fixed[m["table_id"]] = m["wheelchair_users"]
+    need_occupants = bool({"apart", "conditional"} & set(spec["rules"])) or not menus
+    if need_occupants and "get_seating_chart" in tools:
+        page, pages_n = 1, 1
+        while page <= pages_n:
+            res = call("get_seating_chart", event=event, page=page)
+            for x in res["items"]:
+                fixed[x["guest_id"]] = x["table_id"]
+            pages_n = res["pages"]
+            page += 1
+    elif need_occupants:
+        for t in tables:
+            if t["seats_taken"] or not menus:
+                res = call("get_table", table_id=t["id"])
+                menus[t["id"]] = res["menu"]
+                for g in res["guests"]:
+                    fixed[g] = t["id"]
+    parties: dict = {}
+    for g in ids:
+        pid = pages[g]["party_id"]
+        if "together" in spec["rules"] and pid not in parties:
+            res = call("get_party", party_id=pid)
+            parties[pid] = [m["guest_id"] for m in res["members"]]
+            for m in res["members"]:
+                if m["table"] is not None:
+                    fixed[m["guest_id"]] = m["table"]
+    conflicts = []
+    if "apart" in spec["rules"]:
+        for g in ids:
+            conflicts += [(g, x["guest_id"]) for x in call("get_conflicts", guest_id=g)["avoid"]]
+    for g in ids:
+        fixed.pop(g, None)
+        if pages[g]["table"] is not None and pages[g]["mobility"] == "wheelchair" and wheel_fixed:
+            wheel_fixed[pages[g]["table"]] -= 1  # the guests being moved do not count where they sat
+    wheel_of = {g: pages[g]["mobility"] == "wheelchair" for g in ids}
+    taken = {t["id"]: t["seats_taken"] for t in tables}
+    for g in ids:
+        if pages[g]["table"] is not None:
+            taken[pages[g]["table"]] -= 1
+    view = {
+        "tables": {t["id"]: (t["capacity"], menus.get(t["id"]), t["zone"], step.get(t["id"])) for t in tables},
+        "guests": {**{g: ("none", False, False, None) for g in fixed},
+                   **{g: (pages[g]["diet"], wheel_of[g], pages[g]["vip"], pages[g]["party_id"]) for g in ids}},
+        "fixed": fixed, "conflicts": conflicts, "parties": parties,
+    }
+    view["taken"] = taken
+    if wheel_fixed:
+        view["wheel_fixed"] = wheel_fixed
+    sub = dict(spec, guests=ids)
+    found = _search(sub, view, limit=20000)
+    if not found:
+        raise RuntimeError("no seating satisfies the request")
+    seating = found[0]
+    for g in ids:
+        if pages[g]["table"] is not None:
+            call("unassign_seat", guest_id=g)
+    for g in ids:
+        call("assign_seat", guest_id=g, table_id=seating[g])
+    answer = {"assignments": [{"guest": g, "table": seating[g]} for g in ids]}
+    if spec.get("free_seats"):
+        answer["free_seats"] = sum(t["capacity"] for t in tables) - sum(taken.values()) - len(ids)
+    return answer
+
+
+# ---- the family ---------------------------------------------------------------------------------------
+ANSWER = {
+    "type": "object",
+    "properties": {
+        "assignments": {"type": "array", "maxItems": 30, "description": "Each listed guest's table after your changes.",
+                        "items": {"type": "object", "properties": {"guest": {"type": "string", "description": "Guest id."},
+                                                                   "table": {"type": "string", "description": "Table id."}},
+                                  "required": ["guest", "table"], "additionalProperties": False}},
+    },
+    "required": ["assignments"],
+    "additionalProperties": False,
+}
+INTROS = (
+    "Please seat these guests at the {event}: {names}.",
+    "For the {event}, find seats for {names}.",
+    "We still have to place {names} at the {event}; seat them, please.",
+)
+RULE_TEXT = {
+    "diet": "Each table gets one menu (see the catering plan or the table page), so a guest may only sit where their diet is served.",
+    "together": "Keep every party together, including members who already have a seat.",
+    "vip": "VIPs sit at a head table.",
+    "apart": "Guests with a known conflict must not share a table.",
+    "accessible": "Wheelchair users need a step-free table.",
+    "conditional": "A table that seats any wheelchair user may seat at most {wheel_cap} guests in all, for the chair space.",
+}
+OUTROS = (
+    "Don't move anyone else. Use the seating tools, then list each of these guests' table ids.",
+    "Leave all other seats as they are; after seating, answer with the guest ids and their table ids.",
+    "Nobody else may be moved. Reply with the table id of each guest you seated.",
+)
+
+
+def _answer_schema(free_seats: bool) -> dict:
+    schema = copy.deepcopy(ANSWER)
+    if free_seats:
+        schema["properties"]["free_seats"] = {"type": "integer", "minimum": 0,
+                                              "description": "Free seats left at the whole event after your changes."}
+        schema["required"] = ["assignments", "free_seats"]
+    return schema
+
+
+class _Direct:
+    def __init__(self, db: dict, tool_names: tuple) -> None:
+        self.db = db
+        self.names = set(tool_names)
+
+    def call(self, name: str, **arguments):
+        if name not in self.names:
+            return {"error": f"unknown tool {name!r}"}
+        try:
+            return toolbox[name].fn(self.db, **arguments)
+        except ToolError as exc:
+            return {"error": str(exc)}
+
+
+def _copy(db: dict) -> dict:
+    return {**db, "seating": dict(db["seating"])}  # only the seating is ever written
+
+
+@register_family("event_seating")
+class EventSeating(Family):
+    version = "1"
+    toolbox = toolbox
+
+    def build_database(self, rng: random.Random) -> dict:
+        return _build(rng)
+
+    def _sample(self, db: dict, level: int, rng: random.Random) -> dict:
+        eid = rng.choice(sorted(db["events"]))
+        guests = db["guests"]
+        gids = [g for g, v in sorted(guests.items()) if v["event"] == eid]
+        in_conflict = {x for pair in db["conflicts"] for x in pair}
+        by_party: dict = {}
+        for g in gids:
+            if g not in db["seating"]:
+                by_party.setdefault(guests[g]["party"], []).append(g)
+        groups = sorted(by_party.values())
+        rng.shuffle(groups)
+
+        def features(grp: list) -> set:
+            out = set()
+            members = db["parties"][guests[grp[0]]["party"]]["members"]
+            movable = not any(m in db["seating"] and m not in grp for m in members)  # no party member seated elsewhere
+            for g in grp:
+                v = guests[g]
+                if movable:  # a per-guest rule can only be broken alone if the whole party can move
+                    out |= {"diet"} if v["diet"] != "none" else set()
+                    out |= {"vip"} if v["vip"] else set()
+                    out |= {"accessible", "conditional"} if v["mobility"] == "wheelchair" else set()
+                out |= {"apart"} if g in in_conflict else set()
+            if len(members) > 1:
+                out.add("together")
+            return out
+
+        allowed = RULES_BY_LEVEL[min(level, 3)]
+        chosen: list = []
+        have: set = set()
+        for want in rng.sample(allowed, len(allowed)):  # cover each rule of the level with some guest
+            if want in have:
+                continue
+            for grp in groups:
+                if grp[0] not in chosen and want in features(grp) and len(chosen) + len(grp) <= COUNTS[level] + 2:
+                    chosen += grp
+                    have |= features(grp)
+                    break
+        for grp in groups:
+            if len(chosen) >= COUNTS[level]:
+                break
+            if grp[0] not in chosen and len(chosen) + len(grp) <= COUNTS[level] + 1:
+                chosen += grp
+                have |= features(grp)
+        if level >= 4:  # move one guest who was seated by mistake
+            wrong = [g for g in gids if g in db["seating"] and len(db["parties"][guests[g]["party"]]["members"]) == 1
+                     and not all(_table_ok(db, {}, g, db["seating"][g]).values())]
+            if wrong:
+                g = rng.choice(wrong)
+                chosen.append(g)
+                have |= features([g]) | {r for r, ok in _table_ok(db, {}, g, db["seating"][g]).items() if not ok}
+        chosen = sorted(set(chosen))
+        if not any((a in chosen and (b in chosen or b in db["seating"])) or (b in chosen and a in db["seating"])
+                   for a, b in db["conflicts"]):
+            have.discard("apart")
+        rules = [r for r in allowed if r in have]
+        return {"event": eid, "event_name": db["events"][eid]["name"], "guests": chosen,
+                "names": [guests[g]["name"] for g in chosen], "rules": rules, "free_seats": level >= 4,
+                "wheel_cap": rng.choice((5, 6, 6, 7))}
+
+    def _constraints(self, spec: dict) -> list[dict]:
+        texts = {"seated": "every listed guest has a seat at the event", "no_other_changes": "nobody else was moved",
+                 "diet": "each listed guest's table serves their diet", "together": "parties sit together",
+                 "vip": "VIPs at head tables", "apart": "conflicting guests at different tables",
+                 "accessible": "wheelchair users at step-free tables",
+                 "conditional": "tables with a wheelchair user seat at most the stated number of guests",
+                 "answer": "the reported tables match the final seating", "free_seats": "the free-seat count is exact"}
+        ids = ["seated", "no_other_changes"] + list(spec["rules"]) + ["answer"] + (["free_seats"] if spec["free_seats"] else [])
+        return [{"id": i, "text": texts[i]} for i in ids]
+
+    def _render(self, spec: dict, db: dict, rng: random.Random) -> str:
+        names = spec["names"]
+        moved = [g for g in spec["guests"] if g in db["seating"]]
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        parts = [rng.choice(INTROS).format(event=spec["event_name"], names=listed)]
+        if moved:
+            parts.append(f"{db['guests'][moved[0]]['name']} already has a seat that breaks the rules below: move them.")
+        parts += [RULE_TEXT[r].format(wheel_cap=spec["wheel_cap"]) for r in spec["rules"]]
+        parts.append(rng.choice(OUTROS))
+        if spec["free_seats"]:
+            parts.append("Also tell me how many seats are still free at the whole event afterwards.")
+        return " ".join(parts)
+
+    def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
+        tools = tuple(name for name in toolbox.names() if any(name in TOOLS_BY_LEVEL[k] for k in range(1, level + 1)))
+        spec: dict = {}
+        for attempt in range(20):
+            spec = self._sample(db, level, rng)
+            if len(spec["guests"]) < 2 or len(set(spec["names"])) != len(spec["names"]):
+                continue  # names must identify guests
+            if len(spec["rules"]) < {1: 1, 2: 2, 3: 3, 4: 4, 5: 4}[level]:
+                continue
+            if any(sum(1 for v in db["guests"].values() if v["name"] == n and v["event"] == spec["event"]) > 1 for n in spec["names"]):
+                continue
+            found = _search(spec, _db_view(spec, db), limit=3000)
+            if not found:
+                continue
+            spec["constraints"] = self._constraints(spec)
+            if not _breakable(spec, db, found[0]):
+                continue
+            if level >= 3:
+                scratch = _copy(db)
+                answer = _greedy_answer(spec, tools, _Direct(scratch, tools))
+                if all(_evaluate(spec, answer, scratch, db).values()):
+                    continue
+            break
+        spec.setdefault("constraints", self._constraints(spec))
+        return TaskDraft(self._render(spec, db, rng), tools, spec, _answer_schema(spec["free_seats"]), _budget(level, spec))
+
+    def judge(self, spec: dict, answer: JSON, final_db: dict, initial_db: dict) -> dict[str, bool]:
+        return _evaluate(spec, answer, final_db, initial_db)
+
+    def reference(self, task: Task, agent: Agent) -> JSON:
+        return _reference(task, agent)
+
+    def greedy(self, task: Task, agent: Agent, rng: random.Random) -> JSON:
+        return _greedy_answer(task.spec, task.tool_names, agent)
+
+    def solutions(self, task: Task, db: dict) -> list[Plan]:
+        spec = task.spec
+        view = _db_view(spec, db)
+        rng = random.Random(derive_seed(task.task_id, "solutions"))
+        out, seen = [], set()
+        for order, want in (("random", 2), ("desc", 1), ("asc", 1)):
+            for seating in _search(spec, view, order=order, want=want, rng=rng, limit=3000):
+                key = tuple(sorted(seating.items()))
+                if key not in seen:
+                    seen.add(key)
+                    out.append(_plan_for(spec, db, seating))
+            if len(out) >= 3:
+                break
+        return out
+
+    def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
+        spec = task.spec
+        base = {x["guest"]: x["table"] for x in reference.answer["assignments"]}
+        out = []
+        for cid in task.constraint_ids:
+            plan = _mutate(spec, db, base, reference, cid)
+            if plan is not None:
+                out.append((cid, plan))
+        return out
+
+
+def _budget(level: int, spec: dict) -> int:
+    return {1: 16, 2: 24, 3: 36, 4: 40, 5: 44}[level] + 2 * len(spec.get("guests", ()))
+
+
+def _final(spec: dict, db: dict, seating: dict, drop: str | None = None) -> dict:
+    """The database after seating the listed guests as given (and unseating `drop`)."""
+    seat = {g: t for g, t in db["seating"].items() if g not in spec["guests"] and g != drop}
+    seat.update(seating)
+    return {**db, "seating": seat}
+
+
+def _fails(spec: dict, db: dict, seating: dict, answer: dict | None = None, drop: str | None = None) -> list:
+    final = _final(spec, db, seating, drop)
+    if answer is None:  # the answer that matches this seating
+        answer = {"assignments": [{"guest": g, "table": t} for g, t in seating.items()]}
+        if spec.get("free_seats"):
+            tables = db["tables"]
+            answer["free_seats"] = sum(t["capacity"] for t in tables.values() if t["event"] == spec["event"]) - sum(
+                1 for t in final["seating"].values() if tables[t]["event"] == spec["event"])
+    return [k for k, ok in _evaluate(spec, answer, final, db).items() if not ok]
+
+
+def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80):
+    """Seatings that differ from `base` by moving a party of listed guests (or one guest) to another table."""
+    tables = sorted(t for t, v in db["tables"].items() if v["event"] == spec["event"])
+    listed = spec["guests"]
+    units: dict = {}
+    for g in listed:
+        units.setdefault(db["guests"][g]["party"], []).append(g)
+    moves = [grp for _, grp in sorted(units.items())] + [[g] for g in listed if len(units[db["guests"][g]["party"]]) > 1]
+    relevant = {"diet": lambda g: db["guests"][g]["diet"] != "none", "vip": lambda g: db["guests"][g]["vip"],
+                "accessible": lambda g: db["guests"][g]["mobility"] == "wheelchair"}.get(cid, lambda g: True)
+    seat = {g: t for g, t in db["seating"].items() if g not in listed}
+    seat.update(base)
+    here: dict = {}
+    for g, t in seat.items():
+        here.setdefault(t, []).append(g)
+    avoid: dict = {}
+    for a, b in db["conflicts"]:
+        avoid.setdefault(a, set()).add(b)
+        avoid.setdefault(b, set()).add(a)
+    guests = db["guests"]
+
+    def promising(grp: list, t: str) -> bool:
+        """Could moving this party to t break `cid` and only it? (a cheap filter before the verifier decides)"""
+        checks = [_table_ok(db, spec, g, t) for g in grp]
+        others_fine = all(ok for c in checks for r, ok in c.items() if r != cid and r in spec["rules"])
+        if not others_fine:
+            return False
+        if cid in ("diet", "vip", "accessible"):
+            return any(not c[cid] for c in checks)
+        if cid == "apart":
+            return any(x in avoid.get(g, ()) for g in grp for x in here.get(t, ()))
+        if cid == "conditional":
+            people = [x for x in here.get(t, ()) if x not in grp] + grp
+            return len(people) > spec["wheel_cap"] and any(guests[x]["mobility"] == "wheelchair" for x in people)
+        if cid == "together":
+            mates = [m for m in db["parties"][guests[grp[0]]["party"]]["members"] if m not in grp and m in seat]
+            return len(grp) == 1 and any(seat[m] != t for m in mates)
+        return True
+
+    tried = 0
+    for grp in moves:
+        if not any(relevant(g) for g in grp):
+            continue
+        for t in tables:
+            if all(base.get(g) == t for g in grp) or not promising(grp, t):
+                continue
+            tried += 1
+            if tried > limit:
+                return
+            yield dict(base, **{g: t for g in grp})
+
+
+def _breakable(spec: dict, db: dict, base: dict) -> bool:
+    """Every rule of the spec can be broken alone by moving a party from a valid seating (the draft's check)."""
+    hardest_first = sorted(spec["rules"], key=("apart", "conditional", "accessible", "diet", "vip", "together").index)
+    return all(any(_fails(spec, db, s) == [cid] for s in _rule_moves(spec, db, base, cid, 20)) for cid in hardest_first)
+
+
+def _mutate(spec: dict, db: dict, base: dict, reference: Plan, cid: str) -> Plan | None:
+    listed = spec["guests"]
+    if cid == "answer":
+        other = next(t for t in sorted(db["tables"]) if t != base[listed[0]] and db["tables"][t]["event"] == spec["event"])
+        answer = dict(reference.answer, assignments=[dict(x, table=other) if x["guest"] == listed[0] else x
+                                                     for x in reference.answer["assignments"]])
+        return Plan(reference.calls, answer)
+    if cid == "free_seats":
+        return Plan(reference.calls, dict(reference.answer, free_seats=reference.answer["free_seats"] + 1))
+    if cid == "seated":
+        for g in listed:
+            seating = {k: v for k, v in base.items() if k != g}
+            if _fails(spec, db, seating) == [cid]:
+                return _plan_for(spec, db, seating)
+        return None
+    if cid == "no_other_changes":
+        parties = {db["guests"][g]["party"] for g in listed}
+        for g, t in sorted(db["seating"].items()):
+            if g in listed or db["guests"][g]["event"] != spec["event"] or db["guests"][g]["party"] in parties:
+                continue
+            if _fails(spec, db, base, drop=g) == [cid]:
+                plan = _plan_for(spec, db, base)
+                answer = dict(plan.answer)
+                if "free_seats" in answer:
+                    answer["free_seats"] += 1
+                return Plan(plan.calls + (ToolCall("unassign_seat", {"guest_id": g}),), answer)
+        return None
+    for seating in _rule_moves(spec, db, base, cid):
+        if _fails(spec, db, seating) == [cid]:
+            return _plan_for(spec, db, seating)
+    # from other valid seatings (the draft checked the first one the solver finds)
+    view = _db_view(spec, db)
+    for other in _search(spec, view, want=4, limit=3000, order="asc"):
+        for seating in _rule_moves(spec, db, other, cid, 40):
+            if _fails(spec, db, seating) == [cid]:
+                return _plan_for(spec, db, seating)
+    found = _search(spec, view, limit=3000, disabled=frozenset({cid}),
+                    accept=lambda seating: _fails(spec, db, seating) == [cid])
+    return _plan_for(spec, db, found[0]) if found else None
