@@ -120,6 +120,13 @@ def paginate(items: list, page: int, page_size: int) -> dict:
     return {"items": items[start : start + page_size], "page": page, "pages": pages, "total": total}
 
 
+def peek(db: dict, table: str):
+    """Read a table inside a write tool without taking a private copy of it (write tools see a
+    copy-on-write view; reading through `db[table]` copies the table in case it is changed).
+    Never modify what this returns."""
+    return dict.__getitem__(db, table)
+
+
 def require(db_table: dict, record_id: str, what: str) -> dict:
     """Look a record up by id or raise the ToolError an agent would see."""
     record = db_table.get(record_id)

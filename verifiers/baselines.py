@@ -13,10 +13,6 @@ from synthgym.envs.model import Environment, Task, derive_seed
 from .answers import Pools, sample_value
 
 
-def baseline_rng(task: Task, name: str, attempt: int) -> random.Random:
-    return random.Random(derive_seed(task.task_id, "baseline", name, attempt))
-
-
 def no_tool_attempt(family: Family, env: Environment, task: Task, rng: random.Random) -> bool:
     """Answer from the instruction alone: ids, names and numbers it mentions, shaped by the schema."""
     pools = Pools()
@@ -56,9 +52,36 @@ BASELINES = {
 }
 
 
+def baseline_rng(task: Task, name: str, attempt: int) -> random.Random:
+    """The generator a baseline gets for one attempt (tests replay single attempts with it)."""
+    return TrackedRandom(derive_seed(task.task_id, "baseline", name, attempt))
+
+
+class TrackedRandom(random.Random):
+    """Knows whether it was drawn from: every draw goes through random() or getrandbits()."""
+
+    used = False
+
+    def random(self) -> float:
+        self.used = True
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self.used = True
+        return super().getrandbits(k)
+
+
 def pass_rate(name: str, family: Family, env: Environment, task: Task, attempts: int) -> float:
     if attempts <= 0:
         return 0.0
     attempt = BASELINES[name]
-    passed = sum(attempt(family, env, task, baseline_rng(task, name, i)) for i in range(attempts))
-    return passed / attempts
+    results = []
+    for i in range(attempts):
+        rng = baseline_rng(task, name, i)
+        results.append(attempt(family, env, task, rng))
+        if not rng.used:
+            # A baseline that drew nothing acts the same on every attempt (episodes are
+            # deterministic): the remaining attempts would repeat this one exactly.
+            results.extend([results[-1]] * (attempts - 1 - i))
+            break
+    return sum(results) / attempts

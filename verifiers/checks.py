@@ -142,7 +142,7 @@ def check_negative_controls(family: Family, env: Environment, task: Task, refere
 
 
 def check_mutations(family: Family, env: Environment, task: Task, reference: Plan) -> CheckResult:
-    """Each mutation breaks one constraint and must fail on it; every constraint is covered."""
+    """Each mutation breaks one constraint and must fail on it alone; every constraint is covered."""
     try:
         mutations = family.mutations(task, reference, env.database)
     except Exception as exc:
@@ -156,6 +156,9 @@ def check_mutations(family: Family, env: Environment, task: Task, reference: Pla
             raise Reject("discriminative", f"mutation of {target} was not judged: {verdict.error}")
         if verdict.passed or target not in verdict.failed:
             raise Reject("discriminative", f"the verifier does not catch a broken {target!r} (failed: {list(verdict.failed)})")
+        if verdict.failed != (target,):
+            # A mutation that breaks several constraints proves nothing about each of them.
+            raise Reject("discriminative", f"a mutation of {target!r} also fails {[c for c in verdict.failed if c != target]}")
         if target not in covered:
             covered.append(target)
     missing = [cid for cid in task.constraint_ids if cid not in covered]

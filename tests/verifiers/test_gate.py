@@ -229,3 +229,35 @@ def test_build_failure_rejects_every_slot():
     outcome = certify_environment(Unbuildable(), 1, [(1, [0]), (2, [1])], CONFIG)
     assert outcome.env is None
     assert [(r.check, r.reason) for r in outcome.outcomes] == [("build", "ValueError: no world today")] * 2
+
+
+def test_mutation_that_breaks_two_constraints_is_rejected():
+    class Sloppy(ToyFamily):
+        def mutations(self, task, reference, db):
+            found = super().mutations(task, reference, db)
+            # the "item" mutation also changes the cost: it proves nothing about "item" alone
+            return [(t, Plan(p.calls, {**p.answer, "cost": p.answer["cost"] + 7}) if t == "item" else p) for t, p in found]
+
+    found = rejections(Sloppy())
+    assert {r.check for r in found} == {"discriminative"}
+    assert all("also fails ['cost']" in r.reason for r in found)
+
+
+def test_deterministic_baselines_are_not_rerun(toy, monkeypatch):
+    from synthgym.envs.family import build_environment, make_task
+    from synthgym.verifiers import baselines
+
+    calls = []
+    monkeypatch.setitem(baselines.BASELINES, "greedy", lambda f, e, t, rng: calls.append(1) or False)
+    env = build_environment(toy, 1)
+    assert baselines.pass_rate("greedy", toy, env, make_task(toy, env, 1, 0), 3) == 0.0
+    assert len(calls) == 1
+
+    def coin(f, e, t, rng):
+        calls.append(1)
+        return rng.random() < 2.0  # draws, so every attempt runs
+
+    calls.clear()
+    monkeypatch.setitem(baselines.BASELINES, "greedy", coin)
+    assert baselines.pass_rate("greedy", toy, env, make_task(toy, env, 1, 0), 3) == 1.0
+    assert len(calls) == 3
