@@ -12,7 +12,8 @@ What a family provides (see ../shared/family-guide.md for what makes it hard and
 - `reference(task, agent)`: the reference solution, acting only through `agent.call`;
 - `greedy(task, agent, rng)`: what a careless agent would do;
 - `mutations(task, reference, db)`: for each constraint id, plans that break only that constraint;
-- `solutions(task, db)`: valid plans found independently of the reference (may read the db).
+- `solutions(task, db)`: valid plans found independently of the reference (may read the db);
+- `controls(task, db)` (optional): plans that must fail, beyond the gate's own negative controls.
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ class Family:
 
     def solutions(self, task: Task, db: dict) -> list[Plan]:
         raise NotImplementedError
+
+    def controls(self, task: Task, db: dict) -> list[Plan]:
+        """Extra negative controls the family knows must fail (e.g. a program that returns the
+        published example output verbatim). Optional."""
+        return []
 
 
 class Agent:

@@ -143,7 +143,10 @@ def run(
 ) -> RunSummary:
     out = Path(out)
     with RssSampler() as rss:
-        summary = _run(config, out, address, workers, resume, progress, in_process)
+        try:
+            summary = _run(config, out, address, workers, resume, progress, in_process)
+        finally:
+            _sweep_sandbox_orphans(config)  # Ray kills workers without atexit: their pools linger
     summary.peak_rss_mb = max(summary.peak_rss_mb, rss.peak / (1 << 20))
     # card + report (the run's timing lives only in run_stats.json and report.html)
     write_card_and_report(out, read_manifest(out), summary)

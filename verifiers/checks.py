@@ -138,7 +138,15 @@ def check_negative_controls(family: Family, env: Environment, task: Task, refere
         untouched = Episode(family, task, env.database).submit(reference.answer)
         if untouched.passed:
             raise Reject("discriminative", "the initial state passes: the verifier misses the required changes")
-    return CheckResult("negative_controls", True, {"initial_state_checked": bool(writes)})
+    try:
+        controls = family.controls(task, env.database)
+    except Exception as exc:
+        raise Reject("discriminative", f"the family's controls raised {type(exc).__name__}: {exc}"[:300]) from None
+    for position, plan in enumerate(controls):
+        _, verdict, _ = replay(family, env, task, plan, reads=False)
+        if verdict.passed or (verdict.error or "").startswith("verifier error"):
+            raise Reject("discriminative", f"family control {position} {'passes' if verdict.passed else 'was not judged: ' + str(verdict.error)}")
+    return CheckResult("negative_controls", True, {"initial_state_checked": bool(writes), "family_controls": len(controls)})
 
 
 def check_mutations(family: Family, env: Environment, task: Task, reference: Plan) -> CheckResult:

@@ -261,3 +261,12 @@ def test_deterministic_baselines_are_not_rerun(toy, monkeypatch):
     monkeypatch.setitem(baselines.BASELINES, "greedy", coin)
     assert baselines.pass_rate("greedy", toy, env, make_task(toy, env, 1, 0), 3) == 1.0
     assert len(calls) == 3
+
+
+def test_family_controls_must_fail():
+    class ControlPasses(ToyFamily):
+        def controls(self, task, db):
+            return [self.solutions(task, db)[0]]  # a "control" that is in fact a valid answer
+
+    found = rejections(ControlPasses())
+    assert {(r.check, r.reason) for r in found} == {("discriminative", "family control 0 passes")}
