@@ -100,7 +100,7 @@ TOOLS_BY_LEVEL = {
     5: ("get_reviews", "get_meal_history"),
 }
 CAP = 14  # candidates per meal slot and day in the solver's own searches
-MAX_CALLS = {1: 16, 2: 28, 3: 36, 4: 42, 5: 60}
+MAX_CALLS = {1: 16, 2: 28, 3: 36, 4: 46, 5: 64}
 
 toolbox = ToolBox()
 
@@ -549,13 +549,16 @@ def _slot_checks(spec: dict, db: dict, rid: str, r: dict, day: int, slot: str, c
     }
 
 
-def _db_days(spec: dict, db: dict, force: tuple | None = None, ctx: dict | None = None) -> list[tuple[list, list]]:
+def _db_days(spec: dict, db: dict, force: tuple | None = None, ctx: dict | None = None, base=None) -> list[tuple[list, list]]:
     """Per day, (lunch candidates, dinner candidates) the per-recipe rules allow. `force` = (day, slot, rule)
     makes that slot hold only recipes that break `rule` and nothing else (for mutations)."""
     ctx = ctx or _ctx(spec, db)
     cands = ctx["cands"]
     out = []
     for day in range(len(spec["days"])):
+        if base is not None and (force is None or force[0] != day):
+            out.append(base[day])  # the same lists: their valid pairs are shared below
+            continue
         lists = []
         for slot in ("lunch", "dinner"):
             items = []
@@ -570,7 +573,10 @@ def _db_days(spec: dict, db: dict, force: tuple | None = None, ctx: dict | None 
                     items.append(cands[rid])
             lists.append(sorted(items, key=lambda t: (t[3], t[0]))[:CAP])  # the cheapest few are plenty to plan with
         out.append(tuple(lists))
-    return _Days(out)
+    days = _Days(out)
+    if base is not None and isinstance(base, _Days):
+        days.cache.update({k: v for k, v in base.cache.items() if force is None or k[0] != force[0]})
+    return days
 
 
 def _order(items: list, how, rng=None) -> list:
@@ -613,7 +619,7 @@ class _Days(list):
         self.cache: dict = {}
 
 
-def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate) -> list:
+def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate, memo=None) -> list:
     day = []
     for lunch in lunches:
         if banned and banned in lunch[6]:
@@ -621,7 +627,14 @@ def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool
         for dinner in dinners:
             if (dinner[0] == lunch[0] and not repeats) or (banned and banned in dinner[6]):
                 continue
-            if not _day_ok(spec, lunch, dinner, disabled):
+            if memo is not None:  # the day rules read only calories, protein and the diet: fixed per recipe
+                key = (lunch[0], dinner[0])
+                ok = memo.get(key)
+                if ok is None:
+                    ok = memo[key] = _day_ok(spec, lunch, dinner, disabled)
+            else:
+                ok = _day_ok(spec, lunch, dinner, disabled)
+            if not ok:
                 continue
             if negate is not None and not _day_breaks(spec, lunch, dinner, negate):
                 continue
@@ -630,7 +643,7 @@ def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool
 
 
 def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, accept=None, disabled=frozenset(),
-            rng=None, desc_days=(), negate=None, due=(), ban=None, prune=True) -> list[tuple[tuple, int]]:
+            rng=None, desc_days=(), negate=None, due=(), ban=None, prune=True, memo=None) -> list[tuple[tuple, int]]:
     """Depth-first search for plans: [(((lunch, dinner), ...), shopping cents)]. `cost_fn(recipe ids)` prices a
     plan; `due` lists (ingredient, last day, lot) that must be used in time; `negate` (a day rule, "budget",
     "no_repeat" or "use_pantry") keeps only plans that break it; `ban` = (ingredient, last day) keeps that
@@ -647,7 +660,8 @@ def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, ac
         neg = negate if negate in ("calories", "protein", "conditional") and i in desc_days else None
         key = (i, banned, repeats, tuple(sorted(set(disabled) & {"calories", "protein", "conditional"})), neg)
         if key not in cache:
-            cache[key] = tuple(_valid_pairs(spec, lunches, dinners, banned, repeats, disabled, neg))
+            cache[key] = tuple(_valid_pairs(spec, lunches, dinners, banned, repeats, disabled, neg,
+                                            memo if not disabled and neg is None else None))
         day = list(cache[key])
         how = "desc" if i in desc_days else order
         if how == "asc":
@@ -804,6 +818,7 @@ class _Reference:
         self.recent: set = set()
         self.needs_of: dict = {}
         self.book: dict = {}
+        self.memo: dict = {}
 
     def setup(self) -> None:
         spec, call = self.spec, self.agent.call
@@ -954,7 +969,7 @@ class _Reference:
             days = self.days()
             self.listed = {x[0]: int(x[3]) for d in days for lst in d for x in lst}
             self.guess = False
-            found = _search(spec, days, self.cost, order="asc", want=1, limit=1500, due=self.due())
+            found = _search(spec, days, self.cost, order="asc", want=1, limit=1500, due=self.due(), memo=self.memo)
             if not found:
                 if not (self.fetch("lunch") | self.fetch("dinner")):
                     raise RuntimeError("no plan satisfies the request")
@@ -1130,7 +1145,7 @@ class MealPlanning(Family):
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
         tools = tuple(name for name in toolbox.names() if any(name in TOOLS_BY_LEVEL[k] for k in range(1, level + 1)))
         spec: dict = {}
-        for attempt in range(12):
+        for attempt in range(20):
             spec = self._sample(db, level, rng)
             if level >= 4 and not any(d in {e["date"] for e in db["calendar"]} for d in spec["days"]):
                 continue  # the busy-evening rule must bite somewhere
@@ -1166,6 +1181,13 @@ class MealPlanning(Family):
                     _search(spec, days, cost_fn, limit=800, disabled=frozenset({"conditional"}), negate="conditional",
                             desc_days=(d,), due=due) for d in range(len(spec["days"]))):
                 continue  # no otherwise valid plan breaks the rule: it would not discriminate
+            if not any(_search(spec, _db_days(spec, db, force=(d, slot, "allergens"), ctx=ctx, base=days), cost_fn, limit=300, due=due)
+                       for d in range(len(spec["days"])) for slot in ("lunch", "dinner")
+                       if any(_only_breaks(ctx["checks"][(d, slot)][rid], "allergens") for rid in db["recipes"])):
+                continue  # an allergen must be able to slip in alone
+            if due and not any(_search(spec, days, cost_fn, limit=500, disabled=frozenset({"use_pantry"}), ban=(ing, last),
+                                       due=[x for x in due if x[2] != lot]) for ing, last, lot in due):
+                continue  # the pantry rule must be breakable alone too
             if level >= 3:
                 greedy = _greedy_answer(spec, tools, _Direct(db, tools))
                 if all(_evaluate(spec, db, greedy).values()):
@@ -1290,12 +1312,12 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
                 cands = sorted((rid for rid in cands if rid not in used and (cid == "use_pantry" or all(
                     any(i == ing for i, _ in db["recipes"][rid]["ingredients"]) for ing in carried))),
                     key=lambda rid: (ctx["cands"][rid][3], rid))
-            other = db["recipes"].get(itin[day][1 - k])
-            if other is not None and cid not in ("calories", "protein", "conditional"):  # keep the day's sums valid
-                pair = (lambda r: (r, other)) if slot == "lunch" else (lambda r: (other, r))
-                cands = [rid for rid in cands if rid in db["recipes"] and _day_ok(
-                    spec, *[_cand(x_id, x, 0.0) for x_id, x in zip(
-                        (rid, itin[day][1]) if slot == "lunch" else (itin[day][0], rid), pair(db["recipes"][rid]))], frozenset())]
+            mate = itin[day][1 - k]
+            if mate in db["recipes"]:  # keep the day's other rules valid (the target one is the one to break)
+                others = frozenset({cid}) & {"calories", "protein", "conditional"}
+                cc = ctx["cands"]
+                cands = [rid for rid in cands if rid in cc and _day_ok(
+                    spec, *((cc[rid], cc[mate]) if slot == "lunch" else (cc[mate], cc[rid])), others)]
             for rid in cands[:6]:
                 if tried >= 16:
                     break
@@ -1306,22 +1328,23 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
     # no single swap isolates it: search a whole plan whose only fault is that rule
     due = _pantry_due(spec, db)
     cost_fn = _db_cost_fn(spec, db, ctx)
+    base_days = ctx.setdefault("days", _db_days(spec, db, ctx=ctx))
     candidates = []
     if cid in slot_rules:
         for day in range(n):
             for slot in ("lunch", "dinner"):
                 if any(_only_breaks(ctx["checks"][(day, slot)][rid], cid) for rid in db["recipes"]):
-                    candidates.append(dict(days=_db_days(spec, db, force=(day, slot, cid), ctx=ctx)))
+                    candidates.append(dict(days=_db_days(spec, db, force=(day, slot, cid), ctx=ctx, base=base_days)))
     elif cid == "use_pantry":
-        days = _db_days(spec, db, ctx=ctx)
+        days = base_days
         for ing, last, lot in due:
             candidates.append(dict(days=days, disabled=frozenset({cid}), ban=(ing, last),
                                    due=[x for x in due if x[2] != lot]))
     elif cid in ("calories", "protein", "conditional"):
-        days = _db_days(spec, db, ctx=ctx)
+        days = base_days
         candidates = [dict(days=days, disabled=frozenset({cid}), negate=cid, desc_days=(d,)) for d in range(n)]
     elif cid in ("budget", "no_repeat"):
-        candidates = [dict(days=_db_days(spec, db, ctx=ctx), disabled=frozenset({cid}), negate=cid,
+        candidates = [dict(days=base_days, disabled=frozenset({cid}), negate=cid,
                            desc_days=tuple(range(n)) if cid == "budget" else ())]
     for kw in candidates:
         kw.setdefault("due", due)
