@@ -5,8 +5,12 @@ environment markers, declared conflicts, yanked flag, supported Python versions 
 license), security advisories, and projects (requirements, Python version, platform,
 distribution, dependency policy, lockfile). A task asks for one release per installed package
 such that every requirement and every applicable transitive dependency holds, nothing conflicts,
-nothing is yanked or incompatible, nothing unneeded is listed, the project's policy holds, and
-(from level 2) an objective "newest possible version of X" (level 5: then of Y) is met.
+nothing is yanked or incompatible, nothing unneeded is listed, the project's policy holds, and a
+lexicographic objective is met: "newest possible version of X, then of Y, ..." over one to three
+of the project's top-level packages (at level 1 sometimes none). Each task draws its project
+(any project of a tier at least the level; level 5: the tier-5 project, the only one with a
+lockfile), its objective packages and their order, and sometimes a version limit on one top-level
+package that bites ("keep X below v" / "not X v", v being what an unlimited resolution takes).
 
 Each project is composed of small gadgets whose traps are known by construction: the newest
 release of the objective package needs a dependency range that a sibling requirement excludes
@@ -81,6 +85,7 @@ def _clauses(text: str) -> tuple | None:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def _sat(version: str, range_text: str) -> bool:
     """Does `version` lie in `range_text` ('' means any version)?"""
     v = _vt(version)
@@ -370,7 +375,6 @@ LEVEL_TOOLS = {
         "get_policy", "search_advisories", "get_advisory", "get_lockfile", "check_range", "compare_versions",
         "evaluate_marker", "list_dependents"),
 }
-MAX_CALLS = {1: 20, 2: 32, 3: 52, 4: 60, 5: 70}
 
 # ---------------------------------------------------------------------------------------------
 # the resolver (shared by the reference, through tools, and the independent solver, on the db)
@@ -916,6 +920,21 @@ OBJECTIVE_TWO = (
     " Maximize the version of {x} first and then, keeping that, the version of {y}.",
     " {x} should be on the newest version that admits a valid resolution; among those, {y} on its newest too.",
 )
+OBJECTIVE_MANY = (
+    " Among all valid resolutions, {x} must be at the newest version possible; with that, {rest}, each as new as possible in that order.",
+    " Maximize the version of {x} first and then, keeping what is already maximized, the versions of {rest}, in that order.",
+    " Priorities, highest first: {x} on its newest workable version, then {rest} (each as new as the earlier ones allow).",
+)
+CAP_BELOW = (
+    " We are not ready for {p} {v}: keep it below that version.",
+    " {p} must stay older than {v}.",
+    " Do not take {p} {v} or anything newer.",
+)
+CAP_EXCLUDE = (
+    " Do not use {p} {v}: that release broke our test suite (any other release of it may do).",
+    " {p} version {v} is not acceptable for this project; other versions are.",
+    " Avoid exactly {p}=={v}.",
+)
 POLICY_RULE = (
     " Follow the project's dependency policy (see its policy record): no release affected by a security "
     "advisory of a blocked severity and, only if the project is distributed to customers, every release under "
@@ -966,6 +985,34 @@ def _unpin(entry: str) -> tuple[str, str] | None:
     return parts[0].strip(), parts[1].strip()
 
 
+OBJECTIVE_IDS = ("newest_primary", "newest_secondary", "newest_tertiary")
+# objective lengths a level may draw, and (from level 2) how often the request adds a version limit
+OBJECTIVE_LENGTHS = {1: (0, 1, 1, 2), 2: (1, 1, 2), 3: (1, 2), 4: (1, 2, 3), 5: (2, 2, 3)}
+CAP_RATE = {1: 0.3, 2: 0.35, 3: 0.4, 4: 0.4, 5: 0.4}
+
+
+class _DirectAgent:
+    """The reference's questions answered by the tool functions themselves (for the generator:
+    the resolution the reference will find, and how many calls it needs)."""
+
+    def __init__(self, db: dict):
+        self.db = db
+        self.calls = 0
+
+    def call(self, name: str, /, **arguments):
+        self.calls += 1
+        return toolbox[name].fn(self.db, **arguments)
+
+
+class _Draft:
+    """Just enough of a Task for `reference` / `mutations` while a task is being drafted."""
+
+    def __init__(self, spec: dict, level: int, constraint_ids=()):
+        self.spec = spec
+        self.level = level
+        self.constraint_ids = tuple(constraint_ids)
+
+
 def _rules_for(spec: dict, project: dict) -> _Rules:
     return _Rules(
         project["python"],
@@ -1004,22 +1051,45 @@ class PackageResolution(Family):
 
     # ---- tasks -----------------------------------------------------------------------------
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
-        meta = db["meta"][str(level)]
+        """One project of a tier at least the level (level 5: the tier-5 project, the only one with a
+        lockfile), the level's rules, a drawn objective (which top-level packages to maximize, in
+        which order) and, from level 2, sometimes a version limit on one top-level package."""
+        tier = 5 if level == 5 else rng.choice(range(level, 6))
+        meta = db["meta"][str(tier)]
         pid = meta["project_id"]
         project = db["projects"][pid]
-        roles = meta["roles"]
         rules = {
             "conflicts": level >= 2,
             "advisories": level >= 4,
             "licenses": level >= 4 and project["distribution"] == "distributed",
             "lock": level >= 5,
         }
-        objective = [] if level == 1 else ([roles["X"]] if level < 5 else [roles["X"], roles["C"]])
-        spec = {"project_id": pid, "rules": rules, "objective": objective, "best": {}}
-        if objective:
-            solution = _resolve(_DbOracle(db), project["requirements"], _rules_for(spec, project), first=tuple(objective))
-            chosen = dict(solution or [])
+        top = sorted({p for p, _ in project["requirements"]})
+        spec = calls = None
+        for _ in range(4):
+            k = min(rng.choice(OBJECTIVE_LENGTHS[level]), len(top) - 1)  # one top-level package stays free
+            objective = rng.sample(top, k)
+            caps: list = []
+            if rng.random() < CAP_RATE[level]:
+                capped = rng.choice(top)
+                free = _resolve(_DbOracle(db), project["requirements"],
+                                _rules_for({"rules": rules}, project), first=tuple(objective))
+                if free is not None:  # a limit that bites: the version an unlimited resolution takes
+                    v = dict(free)[capped]
+                    caps = [[capped, ("<" if rng.random() < 0.6 else "!=") + v]]
+            spec = {"project_id": pid, "rules": rules, "objective": objective, "caps": caps, "best": {}}
+            found = self._draft_resolution(spec, level, db)
+            if found is None:
+                continue
+            solution, calls = found
+            chosen = dict(solution)
             spec["best"] = {p: chosen.get(p, "0.0.0") for p in objective}
+            # keep a draw whose objective and limit the mutations can break one at a time
+            probe = [OBJECTIVE_IDS[i] for i in range(len(objective))] + (["caps"] if caps else [])
+            answer = {"resolution": [_pin(p, v) for p, v in sorted(solution)]}
+            if len(self.mutations(_Draft(spec, level, probe), Plan((), answer), db)) == len(probe):
+                break
+        objective, caps = spec["objective"], spec["caps"]
         constraints = [
             ("known", "every entry names a real release of the index, one entry per package"),
             ("requirements", "every project requirement is present at a version inside its range"),
@@ -1036,9 +1106,10 @@ class PackageResolution(Family):
             constraints.append(("licenses", "every chosen release carries an allowed license (distributed project)"))
         if rules["lock"]:
             constraints.append(("lockfile", "no locked package goes below its non-yanked lock"))
+        if caps:
+            constraints.append(("caps", f"{caps[0][0]} lies in {caps[0][1]}"))
         for position, package in enumerate(objective):
-            cid = "newest_primary" if position == 0 else "newest_secondary"
-            constraints.append((cid, f"{package} is at its newest possible version"))
+            constraints.append((OBJECTIVE_IDS[position], f"{package} is at its newest possible version"))
         spec["constraints"] = [{"id": cid, "text": text} for cid, text in constraints]
 
         text = rng.choice(INTROS).format(name=project["name"], pid=pid) + " " + rng.choice(BASE_RULES)
@@ -1048,15 +1119,30 @@ class PackageResolution(Family):
             text += rng.choice(POLICY_RULE)
         if rules["lock"]:
             text += rng.choice(LOCK_RULE)
+        for package, limit in caps:
+            text += rng.choice(CAP_BELOW if limit.startswith("<") else CAP_EXCLUDE).format(p=package, v=limit.lstrip("<!="))
         if not objective:
             text += rng.choice(ANY_VALID)
         elif len(objective) == 1:
             text += rng.choice(OBJECTIVE_ONE).format(x=objective[0])
-        else:
+        elif len(objective) == 2:
             text += rng.choice(OBJECTIVE_TWO).format(x=objective[0], y=objective[1])
+        else:
+            text += rng.choice(OBJECTIVE_MANY).format(x=objective[0], rest=", then ".join(objective[1:]))
         text += rng.choice(ANSWER_NOTE)
         tool_names = tuple(n for n in toolbox.names() if n in LEVEL_TOOLS[level])
-        return TaskDraft(text, tool_names, spec, ANSWER_SCHEMA, MAX_CALLS[level])
+        # the budget: what the reference needs, plus room to look around
+        calls = calls or 10
+        budget = calls + max(6, calls * 2 // 5)
+        return TaskDraft(text, tool_names, spec, ANSWER_SCHEMA, budget)
+
+    def _draft_resolution(self, spec: dict, level: int, db: dict):
+        """The resolution the reference finds for this spec and the calls it makes, or None."""
+        agent = _DirectAgent(db)
+        answer = self.reference(_Draft(spec, level), agent)
+        if not answer["resolution"]:
+            return None
+        return [_unpin(e) for e in answer["resolution"]], agent.calls
 
     # ---- verifier ----------------------------------------------------------------------------
     def judge(self, spec: dict, answer, final_db: dict, initial_db: dict) -> dict[str, bool]:
@@ -1120,8 +1206,10 @@ class PackageResolution(Family):
                 if v is None or v < _vt(locked):
                     ok = False
             held["lockfile"] = ok
+        if spec.get("caps"):
+            held["caps"] = all(p not in chosen or _sat(chosen[p], r) for p, r in spec["caps"])
         for position, p in enumerate(spec["objective"]):
-            cid = "newest_primary" if position == 0 else "newest_secondary"
+            cid = OBJECTIVE_IDS[position]
             v = _vt(chosen[p]) if isinstance(chosen.get(p), str) else None
             held[cid] = v is not None and v >= _vt(spec["best"][p])
         return held
@@ -1130,7 +1218,9 @@ class PackageResolution(Family):
     def reference(self, task: Task, agent: Agent):
         spec = task.spec
         project = agent.call("get_project", project_id=spec["project_id"])
+        # the request's version limits are one more range on a top-level package
         requirements = [(r["package"], _untag(r["range"])) for r in project["requirements"]]
+        requirements += [(p, r) for p, r in spec.get("caps", ())]
         blocked = licenses = lock = None
         if task.level >= 4:
             policy = agent.call("get_policy", project_id=spec["project_id"])
@@ -1201,9 +1291,19 @@ class PackageResolution(Family):
                                 yield swap(p, fake)
                                 break
             elif cid == "requirements":
+                # drop a top-level package together with what only it needed (so nothing else breaks)
                 for p, _ in entries:
                     if p in top:
-                        yield answer([(q, w) for q, w in entries if q != p])
+                        kept = {q: w for q, w in entries if q != p}
+                        reached = [q for q in top if q in kept]
+                        seen = set(reached)
+                        while reached:
+                            q = reached.pop()
+                            for d, _, m in index[q][kept[q]]["requires"]:
+                                if d in kept and d not in seen and _marker_holds(m, python, platform):
+                                    seen.add(d)
+                                    reached.append(d)
+                        yield answer([(q, w) for q, w in entries if q in seen])
             elif cid == "dependencies":
                 for p, _ in entries:
                     if p not in top:
@@ -1225,13 +1325,22 @@ class PackageResolution(Family):
                     "advisories": lambda p, v: any(a["package"] == p and _sat(v, a["affected"]) for a in db["advisories"].values()),
                     "licenses": lambda p, v: index[p][v]["license"] not in project["policy"]["licenses"],
                     "lockfile": lambda p, v: p in project["lock"] and _vt(v) < _vt(project["lock"][p]),
-                    "newest_primary": lambda p, v: p == spec["objective"][0] and _vt(v) < _vt(chosen[p]),
-                    "newest_secondary": lambda p, v: p == spec["objective"][-1] and _vt(v) < _vt(chosen[p]),
+                    "caps": lambda p, v: any(p == q and not _sat(v, r) for q, r in spec.get("caps", ())),
+                    **{oid: (lambda p, v, q=q: p == q and _vt(v) < _vt(chosen[p]))
+                       for oid, q in zip(OBJECTIVE_IDS, spec["objective"])},
                 }[cid]
                 for p, _ in entries:
                     for v in others(p):
                         if props(p, v):
                             yield swap(p, v)
+                if cid in OBJECTIVE_IDS:
+                    # the objective one step down may need other packages moved too: resolve for it
+                    p = spec["objective"][OBJECTIVE_IDS.index(cid)]
+                    reqs = [tuple(r) for r in project["requirements"]] + [tuple(c) for c in spec.get("caps", ())]
+                    lower = _resolve(_DbOracle(db), reqs + [(p, f"<{chosen[p]}")], _rules_for(spec, project),
+                                     first=tuple(spec["objective"]))
+                    if lower:
+                        yield answer(sorted(lower))
 
         out = []
         for cid in task.constraint_ids:
@@ -1250,9 +1359,10 @@ class PackageResolution(Family):
         rules = _rules_for(spec, project)
         oracle = _DbOracle(db)
         first = tuple(spec["objective"])
+        requirements = [tuple(r) for r in project["requirements"]] + [tuple(c) for c in spec.get("caps", ())]
         found, plans = set(), []
         for oldest in (False, True):
-            solution = _resolve(oracle, project["requirements"], rules, first=first, oldest_rest=oldest)
+            solution = _resolve(oracle, requirements, rules, first=first, oldest_rest=oldest)
             if solution is None:
                 continue
             answer = {"resolution": [_pin(p, v) for p, v in sorted(solution)]}
