@@ -94,8 +94,8 @@ EVENTS = ("football practice", "parents' evening", "late shift", "choir rehearsa
 
 TOOLS_BY_LEVEL = {
     1: ("search_recipes", "get_recipe", "get_allergens", "get_prices"),
-    2: ("get_household", "list_pantry", "get_ingredient", "search_ingredients"),
-    3: (),
+    2: ("get_household", "list_pantry"),
+    3: ("get_ingredient", "search_ingredients"),
     4: ("get_calendar", "get_promotions"),
     5: ("get_reviews", "get_meal_history"),
 }
