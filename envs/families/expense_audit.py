@@ -20,12 +20,16 @@ Policy (also served by `get_expense_policy`); a line may break several rules:
 USD amounts: amount_cents x usd_micros_per_unit / 1e6, rounded half up, at the rate of the latest
 business day on or before the line's date. Reimbursable = the USD amounts of lines breaking no rule.
 
-A task is judged on the final flags (exactly the violating lines of the audited reports, each
-with a reason it really breaks; nothing else changed) and on the reported totals.
+A task applies its level's rules, or all of them but one whose omission changes the outcome (an
+agent applying the whole policy then flags too much), and asks for the reimbursable or the
+non-reimbursable (flagged) amount, sometimes with the number of lines left flagged. It is judged on
+the final flags (exactly the violating lines of the audited reports, each with a reason it really
+breaks under the rules asked for; nothing else changed) and on the reported figures.
 
-Levels: 1 a USD report, alcohol and receipt rules; 2 a foreign trip found by employee and city, plus
-the lodging rule; 3 the full policy but duplicates; 4 the full policy with history and pre-set
-flags to correct; 5 every submitted report of one employee, with per-report and grand totals.
+Levels: 1 a report given by id, alcohol, receipt and lodging rules; 2 a trip (preferably foreign)
+found by employee and city, same rules; 3 adds the meal allowance (no duplicates); 4 the full policy with
+history and pre-set flags to correct; 5 every submitted report of one employee, with per-report and
+grand totals. Below level 4 (no unflag tool) a flag already set on an audited report is right.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from functools import lru_cache
 
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import Plan, Task, TaskDraft, ToolCall
-from synthgym.envs.tools import PAGE, ToolBox, ToolError, integer, paginate, string
+from synthgym.envs.tools import PAGE, ToolBox, ToolError, integer, paginate, peek, string
 
 toolbox = ToolBox()
 
@@ -317,9 +321,11 @@ def get_approvals(db, report_id):
 
 
 def _open_line(db: dict, line_id: str) -> dict:
-    line = _get(db["lines"], line_id, "line id")
-    if db["reports"][line["r"]]["status"] != "submitted":
-        raise ToolError(f"line {line_id} belongs to a {db['reports'][line['r']]['status']} report; only submitted reports can be audited")
+    # peek: the write tools only change flags, so lines and reports are read without copying them
+    line = _get(peek(db, "lines"), line_id, "line id")
+    status = peek(db, "reports")[line["r"]]["status"]
+    if status != "submitted":
+        raise ToolError(f"line {line_id} belongs to a {status} report; only submitted reports can be audited")
     return line
 
 
@@ -332,8 +338,8 @@ def _open_line(db: dict, line_id: str) -> dict:
 )
 def flag_line(db, line_id, reason, note=""):
     _open_line(db, line_id)
-    if line_id in db["flags"]:
-        raise ToolError(f"line {line_id} is already flagged ({db['flags'][line_id]['reason']}); unflag it first to change the reason")
+    if line_id in peek(db, "flags"):
+        raise ToolError(f"line {line_id} is already flagged ({peek(db, 'flags')[line_id]['reason']}); unflag it first to change the reason")
     db["flags"][line_id] = {"reason": reason, "by": "auditor", "note": note}
     return {"line_id": line_id, "flag": reason}
 
@@ -345,14 +351,15 @@ def flag_line(db, line_id, reason, note=""):
 )
 def unflag_line(db, line_id):
     _open_line(db, line_id)
-    if line_id not in db["flags"]:
+    if line_id not in peek(db, "flags"):
         raise ToolError(f"line {line_id} is not flagged")
     del db["flags"][line_id]
     return {"line_id": line_id, "flag": None}
 
 
 TOOLS_BY_LEVEL = {
-    1: ("get_report", "list_report_lines", "get_line_item", "get_expense_policy", "flag_line"),
+    1: ("get_report", "list_report_lines", "get_line_item", "get_expense_policy", "get_per_diem", "get_exchange_rate",
+        "convert_currency", "flag_line"),
     2: ("search_employees", "list_employee_reports", "get_report", "list_report_lines", "get_line_item",
         "get_expense_policy", "get_per_diem", "get_exchange_rate", "convert_currency", "flag_line"),
 }
@@ -360,7 +367,7 @@ TOOLS_BY_LEVEL[3] = TOOLS_BY_LEVEL[2][:1] + ("get_employee",) + TOOLS_BY_LEVEL[2
 TOOLS_BY_LEVEL[4] = TOOLS_BY_LEVEL[3] + ("unflag_line",)
 TOOLS_BY_LEVEL[5] = TOOLS_BY_LEVEL[4]
 SCOPES = {
-    1: ("alcohol", "missing_receipt"),
+    1: ("alcohol", "missing_receipt", "over_lodging_limit"),
     2: ("alcohol", "missing_receipt", "over_lodging_limit"),
     3: ("alcohol", "missing_receipt", "over_lodging_limit", "over_meal_allowance"),
     4: REASONS,
@@ -438,28 +445,27 @@ def db_audit(db: dict, rid: str, scope: tuple[str, ...]) -> tuple[dict[str, list
     return line_violations(lines, usd, (limits[1], limits[2]), manager, approvals, earlier, scope), usd
 
 
-def careless_audit(db: dict, rid: str, level: int) -> tuple[set[str], int]:
-    """What the greedy agent flags and totals: alcohol, and receipts judged on the local amount;
-    conversion at the submission date; nothing else."""
+def careless_audit(db: dict, rid: str, level: int) -> tuple[dict[str, str], dict[str, int]]:
+    """What the greedy agent flags ({line: reason}) and reports: it keeps any flag already set, flags
+    alcohol and receipts judged on the local amount, whatever rules were asked for, converts at the
+    submission date, and checks nothing else."""
     report = db["reports"][rid]
-    flagged, total = set(db["flags"]), 0
-    flagged = {lid for lid in flagged if db["lines"][lid]["r"] == rid}
+    flags = {lid: f["reason"] for lid, f in db["flags"].items() if db["lines"][lid]["r"] == rid}
+    figures = {"reimbursable": 0, "non_reimbursable": 0, "flagged": 0}
     for line in _db_lines(db, rid):
         lid = line["line_id"]
-        if lid not in flagged and (line["category"] == "alcohol" or (not line["receipt_attached"] and line["amount_cents"] >= RECEIPT_THRESHOLD)):
-            flagged.add(lid)
-        if lid in flagged:
-            continue
+        if lid not in flags:
+            if line["category"] == "alcohol":
+                flags[lid] = "alcohol"
+            elif not line["receipt_attached"] and line["amount_cents"] >= RECEIPT_THRESHOLD:
+                flags[lid] = "missing_receipt"
         if line["currency"] == "USD" or level == 1:
-            total += line["amount_cents"]
+            usd = line["amount_cents"]
         else:
-            total += to_usd(line["amount_cents"], _rate(db, line["currency"], _parse(report["submitted"]))[0])
-    return flagged, total
-
-
-def _guessable(db: dict, value: int) -> bool:
-    """Small numbers and single amounts that appear in the database are within a blind guesser's reach."""
-    return abs(value) <= 3000 or any(line["a"] == value for line in db["lines"].values())
+            usd = to_usd(line["amount_cents"], _rate(db, line["currency"], _parse(report["submitted"]))[0])
+        figures["non_reimbursable" if lid in flags else "reimbursable"] += usd
+    figures["flagged"] = len(flags)
+    return flags, figures
 
 
 # ---- the family -------------------------------------------------------------------------------
@@ -467,44 +473,107 @@ def _schema(properties: dict) -> dict:
     return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
 
 
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 INT = {"type": "integer"}
 ID = {"type": "string", "maxLength": 40}
-RULE_TEXT = {
-    1: "the alcohol rule and the receipt rule only",
-    2: "the alcohol, receipt and lodging rules only",
-    3: "every rule of the expense policy except the duplicate rule (duplicates are checked in a later pass)",
-    4: "every rule of the expense policy, including duplicates against the employee's earlier reports",
-    5: "every rule of the expense policy, including duplicates",
+RULE_NAMES = {"alcohol": "the alcohol rule", "missing_receipt": "the receipt rule", "over_lodging_limit": "the lodging limit",
+              "over_meal_allowance": "the daily meal allowance", "duplicate": "the duplicate rule"}
+# The rules a task applies: its level's rules, or those without one rule whose omission changes the
+# outcome (draft_task checks that it does), so an agent applying the whole policy flags too much.
+SCOPE_OPTIONS = {
+    1: (SCOPES[1], ("alcohol", "missing_receipt"), ("missing_receipt", "over_lodging_limit"), ("alcohol", "over_lodging_limit"),
+        ("missing_receipt",)),
+    2: (SCOPES[2], ("missing_receipt", "over_lodging_limit"), ("alcohol", "over_lodging_limit")),
+    3: (SCOPES[3], ("missing_receipt", "over_lodging_limit", "over_meal_allowance"),
+        ("alcohol", "missing_receipt", "over_meal_allowance"), ("alcohol", "over_lodging_limit", "over_meal_allowance")),
+    4: (REASONS,) + tuple(tuple(r for r in REASONS if r != drop) for drop in REASONS[:4]),
 }
+SCOPE_OPTIONS[5] = SCOPE_OPTIONS[4]
+# What a task asks for: the reimbursable or the non-reimbursable (flagged) amount, with or without
+# the number of lines left flagged.
+OBJECTIVES = (("reimbursable", False), ("non_reimbursable", False), ("reimbursable", True), ("non_reimbursable", True))
+MEASURE_TEXT = {"reimbursable": "reimbursable", "non_reimbursable": "non-reimbursable (flagged)"}
+
+
+def _rules_text(scope: tuple[str, ...]) -> str:
+    if len(scope) == len(REASONS):
+        return "every rule of the expense policy, including duplicates against the employee's earlier reports"
+    return f"{_and([RULE_NAMES[r] for r in scope])} of the expense policy only (set its other rules aside)"
+
+
+def _answer_text(level: int, measure: str, count: bool) -> str:
+    if level < 5:
+        text = f"the {MEASURE_TEXT[measure]} total in USD cents"
+        return text + (" and how many of the report's lines carry a flag when you are done" if count else "")
+    text = f"each audited report's {MEASURE_TEXT[measure]} amount and their grand total, in USD cents"
+    return text + (", and how many lines of those reports carry a flag when you are done" if count else "")
+
+
+def _answer_schema(level: int, measure: str, count: bool) -> dict:
+    extra = {"flagged_line_count": INT} if count else {}
+    if level < 5:
+        return _schema({f"{measure}_total_cents": INT, **extra})
+    entry = {"type": "object", "properties": {"report_id": ID, f"{measure}_cents": INT},
+             "required": ["report_id", f"{measure}_cents"], "additionalProperties": False}
+    return _schema({"reports": {"type": "array", "items": entry, "maxItems": 10}, f"total_{measure}_cents": INT, **extra})
+
+
+def build_answer(params: dict, figures: dict[str, dict[str, int]], order: list[str]):
+    """The answer a task asks for, from each audited report's figures (reimbursable, non_reimbursable, flagged)."""
+    measure = params["measure"]
+    if params["level"] < 5:
+        out = {f"{measure}_total_cents": figures[order[0]][measure]}
+    else:
+        out = {"reports": [{"report_id": rid, f"{measure}_cents": figures[rid][measure]} for rid in order],
+               f"total_{measure}_cents": sum(figures[rid][measure] for rid in order)}
+    if params["count"]:
+        out["flagged_line_count"] = sum(figures[rid]["flagged"] for rid in order)
+    return out
+
+
 PHRASES = {
     1: (
         "Audit expense report {report} against {rules}: flag every line that breaks one of them (with a reason it "
-        "breaks) and tell me the reimbursable total in USD cents.",
-        "Please review report {report}. Apply {rules}; flag the offending lines and report how many USD cents are "
-        "reimbursable.",
-        "Expense audit for {report}: check each line against {rules}, flag the violations, and give the total "
-        "that can be reimbursed (USD cents).",
+        "breaks) and tell me {answer}.",
+        "Please review report {report}. Apply {rules}; flag the offending lines and report {answer}.",
+        "Expense audit for {report}: check each line against {rules}, flag the violations, and give {answer}.",
     ),
     2: (
         "Audit the submitted expense report of {name} for the {city} trip, applying {rules}. Flag each violating "
-        "line with a reason it breaks and report the reimbursable total in USD cents.",
+        "line with a reason it breaks and report {answer}.",
         "{name} has submitted a report for their trip to {city}. Review it against {rules}: flag what breaks them "
-        "and tell me the reimbursable amount in USD cents.",
-        "Please audit {name}'s submitted {city} expense report ({rules}); flag the violating lines and give the "
-        "reimbursable total, converted to USD cents.",
+        "and tell me {answer}.",
+        "Please audit {name}'s submitted {city} expense report, applying {rules}; flag the violating lines and give "
+        "{answer}.",
     ),
 }
 PHRASES[3] = PHRASES[2]
 PHRASES[4] = PHRASES[2]
 PHRASES[5] = (
     "Audit every submitted (not draft, not paid) expense report of {name}, applying {rules}. Flag each violating "
-    "line with a reason it breaks, and report each audited report's reimbursable amount and the grand total, in "
-    "USD cents.",
+    "line with a reason it breaks, and report {answer}.",
     "{name} has several expense reports awaiting audit. Review all of their submitted reports against {rules}; "
-    "flag the violations and give the reimbursable USD cents per report and overall.",
+    "flag the violations and give {answer}.",
     "Please clear {name}'s audit queue: for each of their submitted expense reports apply {rules}, flag what "
-    "breaks them, and report per-report reimbursable amounts plus the total (USD cents).",
+    "breaks them, and report {answer}.",
 )
+_MEMO: dict[int, tuple[dict, dict]] = {}
+
+
+def _memo(db: dict) -> dict:
+    """Per-environment memo of what draft_task works out about its candidates. An environment's
+    database never changes (episodes work on copies); each slot holds its db, so an id cannot be
+    reused while it is cached."""
+    slot = _MEMO.get(id(db))
+    if slot is None or slot[0] is not db:
+        while len(_MEMO) >= 4:
+            del _MEMO[next(iter(_MEMO))]
+        slot = _MEMO[id(db)] = (db, {})
+    return slot[1]
+
 
 
 @register_family("expense_audit")
@@ -661,97 +730,138 @@ class ExpenseAuditFamily(Family):
                 db["flags"][lid] = {"reason": reason, "by": "auto-screen", "note": ""}
 
     # ---- tasks ------------------------------------------------------------------------------
-    def _truth(self, db: dict, rids: list[str], scope: tuple[str, ...]) -> tuple[dict[str, list[str]], dict[str, int]]:
-        allowed, totals = {}, {}
+    def _truth(self, db: dict, rids: list[str], scope: tuple[str, ...]) -> tuple[dict[str, list[str]], dict[str, dict[str, int]]]:
+        """(reasons each violating line breaks, figures of each report) under the rules in scope."""
+        allowed, figures = {}, {}
         for rid in rids:
             violations, usd = db_audit(db, rid, scope)
-            totals[rid] = sum(usd[lid] for lid, reasons in violations.items() if not reasons)
-            allowed.update({lid: reasons for lid, reasons in violations.items() if reasons})
-        return allowed, totals
+            bad = [lid for lid, reasons in violations.items() if reasons]
+            figures[rid] = {"reimbursable": sum(usd[lid] for lid, reasons in violations.items() if not reasons),
+                            "non_reimbursable": sum(usd[lid] for lid in bad), "flagged": len(bad)}
+            allowed.update({lid: violations[lid] for lid in bad})
+        return allowed, figures
 
-    def _careless_wrong(self, db: dict, rids: list[str], level: int, allowed: dict, totals: dict) -> bool:
+    def _careless_figures(self, db: dict, rids: list[str], level: int, allowed: dict) -> dict | None:
+        """The greedy agent's figures per report if its flags come out right (else None: it fails anyway)."""
+        figures = {}
         for rid in rids:
-            flagged, total = careless_audit(db, rid, level)
+            flags, figures[rid] = careless_audit(db, rid, level)
             expected = {lid for lid in allowed if db["lines"][lid]["r"] == rid}
-            wrong_reason = any(db["flags"][lid]["reason"] not in allowed.get(lid, ()) for lid in flagged if lid in db["flags"])
-            if flagged != expected or total != totals[rid] or wrong_reason:
-                return True
-        return False
+            if set(flags) != expected or any(reason not in allowed[lid] for lid, reason in flags.items()):
+                return None
+        return figures
 
-    def _pre_flagged(self, db: dict, rid: str) -> bool:
-        return any(db["lines"][lid]["r"] == rid for lid in db["flags"])
+    def _candidates(self, db: dict, level: int) -> list[list[str]]:
+        submitted = sorted(rid for rid, r in db["reports"].items() if r["status"] == "submitted")
+        if level < 5:
+            return [[rid] for rid in submitted]
+        by_employee: dict[str, list[str]] = {}
+        for rid in submitted:
+            by_employee.setdefault(db["reports"][rid]["emp"], []).append(rid)
+        return [rids for _, rids in sorted(by_employee.items()) if len(rids) >= 2]
+
+    def _suits(self, db: dict, level: int, rids: list[str], scope: tuple[str, ...]):
+        """(allowed reasons, figures, estimated calls) if the reports and rules make an honest task of the level, else None."""
+        report = db["reports"][rids[0]]
+        lines = [lid for lid in sorted(db["lines"]) if db["lines"][lid]["r"] in rids]
+        if level in (2, 3, 4) and sum(1 for r in db["reports"].values() if r["status"] == "submitted" and r["emp"] == report["emp"]
+                                      and r["city"] == report["city"]) > 1:
+            return None  # the employee and the city must single the report out
+        allowed, figures = self._truth(db, rids, scope)
+        if level <= 3 and any(db["flags"][lid]["reason"] not in allowed.get(lid, ()) for lid in lines if lid in db["flags"]):
+            return None  # no unflag tool below level 4: a flag already set must be right
+        if not allowed or any(figures[rid]["flagged"] == sum(1 for lid in lines if db["lines"][lid]["r"] == rid) for rid in rids):
+            return None  # something to flag, and in every report a line to keep
+        if not any(db["flags"].get(lid, {}).get("reason") not in allowed.get(lid, [None]) for lid in lines if lid in allowed or lid in db["flags"]):
+            return None  # some write must be needed
+        for rule in SCOPES[level]:
+            if rule not in scope and set(self._truth(db, rids, scope + (rule,))[0]) == set(allowed):
+                return None  # a rule left out must change the outcome
+        careless = self._careless_figures(db, rids, level, allowed) if level >= 3 else None
+        estimate = self._estimate_calls(db, rids, level, scope, allowed)
+        if estimate < self.min_reference_calls[level]:
+            return None
+        return allowed, figures, careless, estimate
+
+    def _objectives(self, level: int, rids: list[str], found: tuple, amounts: set[int]) -> list[tuple[str, bool]]:
+        """What the task may ask for about these reports: a figure no blind guess reaches, and one the greedy agent gets wrong."""
+        _, figures, careless, _ = found
+        out = []
+        for measure, count in OBJECTIVES:
+            params = {"level": level, "measure": measure, "count": count}
+            values = [figures[rid][measure] for rid in rids] + [sum(figures[rid][measure] for rid in rids)]
+            if all(abs(v) <= 3000 or v in amounts for v in values):
+                continue  # small numbers and single amounts of the database are within a blind guesser's reach
+            if careless is not None and build_answer(params, careless, rids) == build_answer(params, figures, rids):
+                continue  # the greedy agent's flags come out right: its figures must not
+            out.append((measure, count))
+        return out
 
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
-        scope = SCOPES[level]
-        submitted = sorted(rid for rid, r in db["reports"].items() if r["status"] == "submitted")
+        memo = _memo(db)
+        if "amounts" not in memo:
+            memo["amounts"] = {line["a"] for line in db["lines"].values()}
         usd_cities = {c[0] for c in CITIES if c[1] == "USD"}
-        if level == 5:
-            people = sorted({db["reports"][rid]["emp"] for rid in submitted if sum(1 for o in submitted if db["reports"][o]["emp"] == db["reports"][rid]["emp"]) >= 2})
-            rng.shuffle(people)
-            candidates = [[rid for rid in submitted if db["reports"][rid]["emp"] == eid] for eid in people]
-        else:
-            pool = list(submitted)
-            rng.shuffle(pool)
-            candidates = [[rid] for rid in pool]
-        chosen = None
-        for rids in candidates:
-            report = db["reports"][rids[0]]
-            if level == 1 and any(line["cur"] != "USD" for line in db["lines"].values() if line["r"] == rids[0]):
+        options = [(rids, scope) for rids in self._candidates(db, level) for scope in SCOPE_OPTIONS[level]]
+        rng.shuffle(options)
+        chosen, deferred = None, []
+        for rids, scope in options:
+            key = (level, tuple(rids), scope)
+            if key not in memo:
+                memo[key] = self._suits(db, level, rids, scope)
+            found = memo[key]
+            if found is None:
                 continue
-            if level <= 3 and self._pre_flagged(db, rids[0]):
-                continue
-            allowed, totals = self._truth(db, rids, scope)
-            if not allowed or any(not any(db["lines"][lid]["r"] == rid and lid not in allowed for lid in db["lines"]) for rid in rids):
-                continue
-            if level in (2, 3, 4) and sum(1 for rid in submitted if db["reports"][rid]["emp"] == report["emp"] and db["reports"][rid]["city"] == report["city"]) > 1:
-                continue  # the employee and the city must single the report out
-            if not any(db["flags"].get(lid, {}).get("reason") not in allowed.get(lid, [None])
-                       for lid in db["lines"] if db["lines"][lid]["r"] in rids and (lid in allowed or lid in db["flags"])):
-                continue  # some write must be needed
-            if level == 2 and report["city"] in usd_cities and rng.random() < 0.7:
-                continue
-            if level >= 3 and not self._careless_wrong(db, rids, level, allowed, totals):
-                continue
-            if level >= 4 and rng.random() < 0.5 and not any(
-                    "duplicate" in allowed.get(lid, ()) or lid in db["flags"] for lid in db["lines"] if db["lines"][lid]["r"] in rids):
+            allowed = found[0]
+            if level == 2 and db["reports"][rids[0]]["city"] in usd_cities and rng.random() < 0.7:
+                deferred.append((rids, scope, found))
+                continue  # prefer a foreign trip
+            if level >= 4 and rng.random() < 0.5 and not any("duplicate" in reasons for reasons in allowed.values()) and not any(
+                    db["lines"][lid]["r"] in rids for lid in db["flags"]):
+                deferred.append((rids, scope, found))
                 continue  # prefer reports with a duplicate or a pre-set flag
-            if all(_guessable(db, totals[rid]) for rid in rids):
-                continue  # a random answer built from the database's own numbers could hit it
-            chosen = (rids, allowed, totals)
-            break
+            objectives = self._objectives(level, rids, found, memo["amounts"])
+            if objectives:
+                chosen = (rids, scope, rng.choice(objectives)) + found
+                break
+        if chosen is None:  # only candidates a preference put off are left
+            for rids, scope, found in deferred:
+                objectives = self._objectives(level, rids, found, memo["amounts"])
+                if objectives:
+                    chosen = (rids, scope, rng.choice(objectives)) + found
+                    break
         if chosen is None:
             raise ValueError(f"no report in this environment suits level {level}")
-        rids, allowed, totals = chosen
+        rids, scope, (measure, count), allowed, figures, _, estimate = chosen
         report = db["reports"][rids[0]]
         name = db["employees"][report["emp"]]["name"]
-        text = {"report": rids[0], "name": name, "city": report["city"], "rules": RULE_TEXT[level]}
-        params = {"level": level, "report_ids": rids, "employee": name, "city": report["city"], "scope": list(scope)}
+        text = {"report": rids[0], "name": name, "city": report["city"], "rules": _rules_text(scope),
+                "answer": _answer_text(level, measure, count)}
+        params = {"level": level, "report_ids": list(rids), "employee": name, "city": report["city"], "scope": list(scope),
+                  "measure": measure, "count": count}
         if level < 5:
             constraints = [("flags", "exactly the violating lines of the report are flagged, each with a reason it breaks"),
                            ("untouched", "no flag outside the audited report was changed"),
-                           ("total", "the reimbursable total in USD cents is exact")]
-            schema = _schema({"reimbursable_total_cents": INT})
+                           ("total", f"the {measure.replace('_', '-')} total in USD cents is exact")]
         else:
             constraints = [(f"flags_{rid}", f"exactly the violating lines of {rid} are flagged, with valid reasons") for rid in rids]
             constraints += [("untouched", "no flag outside the audited reports was changed")]
-            constraints += [(f"total_{rid}", f"the reimbursable amount of {rid} is exact") for rid in rids]
+            constraints += [(f"total_{rid}", f"the {measure.replace('_', '-')} amount of {rid} is exact") for rid in rids]
             constraints += [("report_set", "exactly the submitted reports are listed, once each"),
                             ("grand_total", "the grand total is exact")]
-            entry = {"type": "object", "properties": {"report_id": ID, "reimbursable_cents": INT},
-                     "required": ["report_id", "reimbursable_cents"], "additionalProperties": False}
-            schema = _schema({"reports": {"type": "array", "items": entry, "maxItems": 10}, "total_reimbursable_cents": INT})
+        if count:
+            constraints.append(("flagged_count", "the number of flagged lines is exact"))
         spec = {
             "constraints": [{"id": cid, "text": t} for cid, t in constraints],
             "params": params,
-            "expected": {"allowed_reasons": allowed, "totals": totals},
+            "expected": {"allowed_reasons": {lid: list(r) for lid, r in allowed.items()},
+                         "answer": build_answer(params, figures, rids)},
         }
-        estimate = self._estimate_calls(db, rids, level, allowed)
         instruction = rng.choice(PHRASES[level]).format(**text)
-        return TaskDraft(instruction, TOOLS_BY_LEVEL[level], spec, schema, estimate + 5 + estimate // 4)
+        return TaskDraft(instruction, TOOLS_BY_LEVEL[level], spec, _answer_schema(level, measure, count), estimate + 5 + estimate // 4)
 
-    def _estimate_calls(self, db: dict, rids: list[str], level: int, allowed: dict) -> int:
+    def _estimate_calls(self, db: dict, rids: list[str], level: int, scope: tuple[str, ...], allowed: dict) -> int:
         """The reference's calls, counted from the db the way the reference makes them."""
-        scope = SCOPES[level]
         report = db["reports"][rids[0]]
         calls = 2 if level == 1 else 3 + (level >= 3)
         if "duplicate" in scope:
@@ -766,7 +876,7 @@ class ExpenseAuditFamily(Family):
             calls += -(-len(lines) // 6)
             calls += len({(line["cur"], line["d"]) for _, line in lines if line["cur"] != "USD"})
             calls += sum(1 for lid, line in lines if (line["c"] == "lodging" and "over_lodging_limit" in scope)
-                         or (not line["rc"] and usd[lid] >= RECEIPT_THRESHOLD))
+                         or (not line["rc"] and usd[lid] >= RECEIPT_THRESHOLD and "missing_receipt" in scope))
             if "over_lodging_limit" in scope or "over_meal_allowance" in scope:
                 cities.add(db["reports"][rid]["city"])
             calls += "over_meal_allowance" in scope
@@ -778,16 +888,16 @@ class ExpenseAuditFamily(Family):
 
     # ---- verifier ---------------------------------------------------------------------------
     def judge(self, spec: dict, answer, final_db: dict, initial_db: dict) -> dict[str, bool]:
-        rids = spec["params"]["report_ids"]
-        multi = spec["params"]["level"] == 5
-        allowed = spec["expected"]["allowed_reasons"]
-        totals = spec["expected"]["totals"]
+        p = spec["params"]
+        rids, measure = p["report_ids"], p["measure"]
+        multi = p["level"] == 5
+        allowed, expected = spec["expected"]["allowed_reasons"], spec["expected"]["answer"]
         final_flags, initial_flags, lines = final_db["flags"], initial_db["flags"], final_db["lines"]
         out = {}
         for rid in rids:
             flagged = {lid: f["reason"] for lid, f in final_flags.items() if lines[lid]["r"] == rid}
-            expected = {lid for lid in allowed if lines[lid]["r"] == rid}
-            ok = set(flagged) == expected and all(reason in allowed[lid] for lid, reason in flagged.items())
+            wanted = {lid for lid in allowed if lines[lid]["r"] == rid}
+            ok = set(flagged) == wanted and all(reason in allowed[lid] for lid, reason in flagged.items())
             out[f"flags_{rid}" if multi else "flags"] = ok
         audited = set(rids)
         out["untouched"] = all(
@@ -795,15 +905,18 @@ class ExpenseAuditFamily(Family):
             for lid in set(final_flags) | set(initial_flags)
             if lines[lid]["r"] not in audited
         )
+        if p["count"]:
+            out["flagged_count"] = answer["flagged_line_count"] == expected["flagged_line_count"]
         if not multi:
-            out["total"] = answer["reimbursable_total_cents"] == totals[rids[0]]
+            key = f"{measure}_total_cents"
+            out["total"] = answer[key] == expected[key]
             return out
-        listed = answer["reports"]
-        for rid in rids:
-            entry = next((e for e in listed if e["report_id"] == rid), None)
-            out[f"total_{rid}"] = entry is not None and entry["reimbursable_cents"] == totals[rid]
+        field, listed = f"{measure}_cents", answer["reports"]
+        for want in expected["reports"]:
+            entry = next((e for e in listed if e["report_id"] == want["report_id"]), None)
+            out[f"total_{want['report_id']}"] = entry is not None and entry[field] == want[field]
         out["report_set"] = sorted(e["report_id"] for e in listed) == sorted(rids)
-        out["grand_total"] = answer["total_reimbursable_cents"] == sum(totals.values())
+        out["grand_total"] = answer[f"total_{measure}_cents"] == expected[f"total_{measure}_cents"]
         return out
 
     # ---- reference: through the tools only --------------------------------------------------
@@ -869,6 +982,12 @@ class ExpenseAuditFamily(Family):
             page += 1
         raise RuntimeError(f"no employee named {name!r}")
 
+    @staticmethod
+    def _figures(violations: dict[str, list[str]], usd: dict[str, int]) -> dict[str, int]:
+        return {"reimbursable": sum(usd[lid] for lid, r in violations.items() if not r),
+                "non_reimbursable": sum(usd[lid] for lid, r in violations.items() if r),
+                "flagged": sum(1 for r in violations.values() if r)}
+
     def reference(self, task: Task, agent: Agent):
         p = task.spec["params"]
         level, scope = p["level"], tuple(p["scope"])
@@ -880,7 +999,7 @@ class ExpenseAuditFamily(Family):
             report = agent.call("get_report", report_id=p["report_ids"][0])
             violations, usd, lines = self._audit(agent, report, scope, None, set(), per_diem)
             self._fix_flags(agent, lines, violations)
-            return {"reimbursable_total_cents": sum(usd[lid] for lid, r in violations.items() if not r)}
+            return build_answer(p, {report["report_id"]: self._figures(violations, usd)}, [report["report_id"]])
         eid = self._find_employee(agent, p["employee"])
         manager = agent.call("get_employee", employee_id=eid)["manager_id"] if level >= 3 else None
         reports = agent.call("list_employee_reports", employee_id=eid)["reports"]
@@ -895,20 +1014,17 @@ class ExpenseAuditFamily(Family):
             for r in reports:
                 if r["status"] != "draft" and r["submitted_date"] < last and r not in targets:
                     history[r["report_id"]] = self._lines(agent, r["report_id"])
-        results = []
+        figures, audited = {}, {}
         for target in targets:
             earlier = set()
             for r in reports:
                 if r["status"] != "draft" and r["submitted_date"] < target["submitted_date"]:
-                    source = history.get(r["report_id"]) or next((x[2] for x in results if x[0] == r["report_id"]), [])
+                    source = history.get(r["report_id"]) or audited.get(r["report_id"], [])
                     earlier |= {(x["merchant"], x["date"], x["amount_cents"], x["currency"]) for x in source}
             violations, usd, lines = self._audit(agent, target, scope, manager, earlier, per_diem)
             self._fix_flags(agent, lines, violations)
-            results.append((target["report_id"], sum(usd[lid] for lid, r in violations.items() if not r), lines))
-        if level < 5:
-            return {"reimbursable_total_cents": results[0][1]}
-        return {"reports": [{"report_id": rid, "reimbursable_cents": total} for rid, total, _ in results],
-                "total_reimbursable_cents": sum(total for _, total, _ in results)}
+            figures[target["report_id"]], audited[target["report_id"]] = self._figures(violations, usd), lines
+        return build_answer(p, figures, [t["report_id"] for t in targets][:1 if level < 5 else None])
 
     # ---- greedy: first matching report, alcohol and raw-amount receipts only ---------------
     def greedy(self, task: Task, agent: Agent, rng: random.Random):
@@ -923,25 +1039,23 @@ class ExpenseAuditFamily(Family):
                 targets = [next((r for r in reports if r["city"] == p["city"]), reports[0])]
             else:
                 targets = [r for r in reports if r["status"] != "paid"]
-        results = []
+        figures = {}
         for report in targets:
-            total = 0
+            got = {"reimbursable": 0, "non_reimbursable": 0, "flagged": 0}
             for line in self._lines(agent, report["report_id"]):
-                if line["flag"]:
-                    continue
-                if line["category"] == "alcohol" or (not line["receipt_attached"] and line["amount_cents"] >= RECEIPT_THRESHOLD):
+                flagged = bool(line["flag"])
+                if not flagged and (line["category"] == "alcohol" or (not line["receipt_attached"] and line["amount_cents"] >= RECEIPT_THRESHOLD)):
                     agent.call("flag_line", line_id=line["line_id"], reason="alcohol" if line["category"] == "alcohol" else "missing_receipt")
-                    continue
+                    flagged = True
                 if line["currency"] == "USD" or level == 1:
-                    total += line["amount_cents"]
+                    usd = line["amount_cents"]
                 else:
                     date = report["submitted_date"] or report["trip_end"]
-                    total += agent.call("convert_currency", amount_cents=line["amount_cents"], currency=line["currency"], date=date)["usd_cents"]
-            results.append((report["report_id"], total))
-        if level < 5:
-            return {"reimbursable_total_cents": results[0][1]}
-        return {"reports": [{"report_id": rid, "reimbursable_cents": t} for rid, t in results],
-                "total_reimbursable_cents": sum(t for _, t in results)}
+                    usd = agent.call("convert_currency", amount_cents=line["amount_cents"], currency=line["currency"], date=date)["usd_cents"]
+                got["non_reimbursable" if flagged else "reimbursable"] += usd
+                got["flagged"] += flagged
+            figures[report["report_id"]] = got
+        return build_answer(p, figures, list(figures))
 
     # ---- mutations --------------------------------------------------------------------------
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
@@ -962,24 +1076,29 @@ class ExpenseAuditFamily(Family):
         outside = next(lid for lid in sorted(db["lines"]) if db["lines"][lid]["r"] not in rids
                        and db["reports"][db["lines"][lid]["r"]]["status"] == "submitted" and lid not in db["flags"])
         out.append(("untouched", Plan(writes + (ToolCall("flag_line", {"line_id": outside, "reason": "alcohol"}),), answer)))
+        if p["count"]:
+            out.append(("flagged_count", Plan(writes, {**answer, "flagged_line_count": answer["flagged_line_count"] + 1})))
+        measure = p["measure"]
         if single:
-            out.append(("total", Plan(writes, {"reimbursable_total_cents": answer["reimbursable_total_cents"] + 1})))
+            key = f"{measure}_total_cents"
+            out.append(("total", Plan(writes, {**answer, key: answer[key] + 1})))
             return out
-        listed = answer["reports"]
+        field, listed = f"{measure}_cents", answer["reports"]
         for i, entry in enumerate(listed):
             changed = [dict(e) for e in listed]
-            changed[i]["reimbursable_cents"] += 1
+            changed[i][field] += 1
             out.append((f"total_{entry['report_id']}", Plan(writes, {**answer, "reports": changed})))
         stranger = next(rid for rid in sorted(db["reports"]) if rid not in rids)
-        out.append(("report_set", Plan(writes, {**answer, "reports": listed + [{"report_id": stranger, "reimbursable_cents": 0}]})))
-        out.append(("grand_total", Plan(writes, {**answer, "total_reimbursable_cents": answer["total_reimbursable_cents"] - 1})))
+        out.append(("report_set", Plan(writes, {**answer, "reports": listed + [{"report_id": stranger, field: 0}]})))
+        key = f"total_{measure}_cents"
+        out.append(("grand_total", Plan(writes, {**answer, key: answer[key] - 1})))
         return out
 
     # ---- independent solver: straight from the db, last valid reason instead of the first ---
     def solutions(self, task: Task, db: dict) -> list[Plan]:
         p = task.spec["params"]
         rids = p["report_ids"]
-        allowed, totals = self._truth(db, rids, tuple(p["scope"]))
+        allowed, figures = self._truth(db, rids, tuple(p["scope"]))
         plans = []
         for pick in (0, -1):
             calls = []
@@ -993,13 +1112,7 @@ class ExpenseAuditFamily(Family):
                         calls.append(ToolCall("unflag_line", {"line_id": lid}))
                     if reasons:
                         calls.append(ToolCall("flag_line", {"line_id": lid, "reason": reasons[pick], "note": "audit"}))
-            if p["level"] < 5:
-                answer = {"reimbursable_total_cents": totals[rids[0]]}
-            else:
-                answer = {"reports": [{"report_id": rid, "reimbursable_cents": totals[rid]} for rid in reversed(rids)],
-                          "total_reimbursable_cents": sum(totals.values())}
-            plan = Plan(tuple(calls), answer)
+            plan = Plan(tuple(calls), build_answer(p, figures, list(reversed(rids))))
             if plan not in plans:  # the second reading differs only where a line breaks several rules
                 plans.append(plan)
         return plans
-

@@ -1,6 +1,6 @@
 """ledger_reconciliation: match bank statement lines to ledger entries under stated rules.
 
-The world: two bank accounts, each with a reconciled February (history: matched lines, reconciled
+The world: three bank accounts, each with a reconciled February (history: matched lines, reconciled
 entries that look like March's recurring items) and an open March statement of ~22 lines against
 ~26 open ledger entries: one-to-one payments with posting dates a few days off, customers paying
 several invoices in one transfer (splits), bank fees and interest, checks written in February that
@@ -20,11 +20,18 @@ Rules (also served by `get_reconciliation_rules`), applied to the lines in date 
 - auto-matches in the period are kept only if the rules produce them;
 - after matching, an unmatched open entry with the same counterparty, amount, date and memo as a
   matched entry is a duplicate and is voided.
-Outstanding: the sum of the period's unmatched lines, and of its open (not void) unmatched entries.
+Outstanding: the sum (and number) of the period's unmatched lines, and of its open (not void)
+unmatched entries; a task asks for two or three of these figures, or for the bank charges booked or
+the entries voided (always with at least one figure no blind guess reaches).
 
-Levels: 1 four days, one-to-one only; 2 a week with splits; 3 ten days with bank charges; 4 the
-second half of March with checks, auto-matches to review and duplicates to void; 5 the whole month.
-Judged on the final matches, booked charges, voids, nothing else changed, and the reported totals.
+A task is one account and one period of its open statement, spanning a level-dependent number of
+statement-line dates (so two periods never hold the same lines); no period starts where an entry in
+it could belong to a line just before it. Levels: 1 two to four line dates, one-to-one only; 2 three
+to five with a split payment; 3 four to six with bank charges to book; 4 five to seven with all the
+rules and a wrong auto-match, a cleared check or a duplicate among them; 5 eight to eleven (about
+three weeks) with all the rules. Below level 4 (no unmatch tool) every match already made in the
+period is one the rules give. Judged on the final matches, booked charges, voids, nothing else
+changed, and the reported figures.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from functools import lru_cache
 
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import Plan, Task, TaskDraft, ToolCall
-from synthgym.envs.tools import PAGE, ToolBox, ToolError, array, integer, paginate, string
+from synthgym.envs.tools import PAGE, ToolBox, ToolError, array, integer, paginate, peek, string
 
 toolbox = ToolBox()
 
@@ -70,9 +77,9 @@ RULES = {
                     "produce them; otherwise unmatch them and match by the rules.",
     "duplicates": "After matching, an open unmatched entry with the same counterparty, amount, date and memo as a "
                   "matched entry is a duplicate: void it with void_ledger_entry. Voided entries are not outstanding.",
-    "outstanding": "Unmatched statement total = sum of the amounts of the period's statement lines left unmatched. "
-                   "Unmatched ledger total = sum of the amounts of open (not void) entries dated in the period "
-                   "left unmatched.",
+    "outstanding": "Unmatched statement total (count) = sum of the amounts (number) of the period's statement lines "
+                   "left unmatched; a booked bank charge is matched. Unmatched ledger total (count) = sum of the "
+                   "amounts (number) of open (not void) entries dated in the period left unmatched.",
 }
 SCOPE_TEXT = {
     1: "the one-to-one rule only (leave anything it does not match unmatched)",
@@ -172,7 +179,8 @@ def _account(db: dict, account_id: str) -> dict:
 
 
 def _matched_entries(db: dict) -> dict[str, str]:
-    return {eid: lid for lid, m in db["matches"].items() for eid in m["e"]}
+    # peek and dict.items read a write tool's copy-on-write view without copying the matches
+    return {eid: lid for lid, m in dict.items(peek(db, "matches")) for eid in dict.__getitem__(m, "e")}
 
 
 def _line_view(db: dict, lid: str) -> dict:
@@ -297,11 +305,17 @@ def get_reconciliation_rules(db):
     return RULES
 
 
+def _peek(db: dict, table: str, key: str) -> dict | None:
+    """Read one record for validation without taking a private copy of it: a write tool sees a
+    copy-on-write view, and only what it changes needs copying (plain dicts read the same)."""
+    return dict.get(peek(db, table), key)
+
+
 def _open_line(db: dict, line_id: str) -> dict:
-    line = db["lines"].get(line_id)
+    line = _peek(db, "lines", line_id)
     if line is None:
         raise ToolError(f"unknown statement line id {line_id!r}")
-    if db["statements"][line["stmt"]]["reconciled"]:
+    if _peek(db, "statements", line["stmt"])["reconciled"]:
         raise ToolError(f"line {line_id} belongs to a reconciled statement")
     return line
 
@@ -315,14 +329,14 @@ def _open_line(db: dict, line_id: str) -> dict:
 )
 def match_entries(db, statement_line_id, ledger_entry_ids):
     line = _open_line(db, statement_line_id)
-    if statement_line_id in db["matches"]:
+    if _peek(db, "matches", statement_line_id) is not None:
         raise ToolError(f"line {statement_line_id} is already matched; unmatch it first")
     if len(set(ledger_entry_ids)) != len(ledger_entry_ids):
         raise ToolError("an entry id is repeated")
     matched = _matched_entries(db)
     total = 0
     for eid in ledger_entry_ids:
-        e = db["entries"].get(eid)
+        e = _peek(db, "entries", eid)
         if e is None:
             raise ToolError(f"unknown ledger entry id {eid!r}")
         if e["acc"] != line["acc"]:
@@ -345,11 +359,11 @@ def match_entries(db, statement_line_id, ledger_entry_ids):
 )
 def unmatch_line(db, statement_line_id):
     _open_line(db, statement_line_id)
-    match = db["matches"].get(statement_line_id)
+    match = _peek(db, "matches", statement_line_id)
     if match is None:
         raise ToolError(f"line {statement_line_id} is not matched")
-    for eid in match["e"]:
-        if db["entries"][eid].get("src") == statement_line_id:
+    for eid in list(match["e"]):
+        if _peek(db, "entries", eid).get("src") == statement_line_id:
             del db["entries"][eid]
     del db["matches"][statement_line_id]
     return {"statement_line_id": statement_line_id, "matched_entries": []}
@@ -364,7 +378,7 @@ def record_bank_charge(db, statement_line_id):
     line = _open_line(db, statement_line_id)
     if line["t"] not in ("fee", "interest"):
         raise ToolError(f"line {statement_line_id} is a {line['t']} line, not a bank fee or interest")
-    if statement_line_id in db["matches"]:
+    if _peek(db, "matches", statement_line_id) is not None:
         raise ToolError(f"line {statement_line_id} is already matched")
     eid = "GL-C" + statement_line_id[3:]
     db["entries"][eid] = {"acc": line["acc"], "d": line["d"], "a": line["a"], "cp": BANK, "st": "open",
@@ -379,14 +393,14 @@ def record_bank_charge(db, statement_line_id):
     required=("entry_id",),
 )
 def void_ledger_entry(db, entry_id, reason="duplicate"):
-    e = db["entries"].get(entry_id)
+    e = _peek(db, "entries", entry_id)
     if e is None:
         raise ToolError(f"unknown ledger entry id {entry_id!r}")
     if e["st"] != "open":
         raise ToolError(f"entry {entry_id} is {e['st']}")
     if entry_id in _matched_entries(db):
         raise ToolError(f"entry {entry_id} is matched; unmatch its line first")
-    e["st"] = "void"
+    db["entries"][entry_id]["st"] = "void"
     return {"entry_id": entry_id, "status": "void"}
 
 
@@ -434,19 +448,33 @@ def db_reconcile(db: dict, account: str, start: str, end: str, scope: tuple[str,
 
 
 def outstanding(db: dict, account: str, start: str, end: str, matches: dict, charges: list[str], voids: list[str]) -> dict:
+    """Every figure a task may ask for (KEY_TEXT), from the db and the rule-given outcome."""
     lines = _db_lines(db, account, start, end)
     used = {eid for eids in matches.values() for eid in eids}
     unmatched_lines = [ln for ln in lines if ln["line_id"] not in matches and ln["line_id"] not in charges]
-    entries = [e for e in _db_open_entries(db, account, (start, end)) if start <= e["date"] <= end
-               and e["entry_id"] not in used and e["entry_id"] not in voids]
+    open_entries = _db_open_entries(db, account, (start, end))
+    entries = [e for e in open_entries if start <= e["date"] <= end and e["entry_id"] not in used and e["entry_id"] not in voids]
     return {"unmatched_statement_total_cents": sum(ln["amount_cents"] for ln in unmatched_lines),
             "unmatched_statement_count": len(unmatched_lines),
-            "unmatched_ledger_total_cents": sum(e["amount_cents"] for e in entries)}
+            "unmatched_ledger_total_cents": sum(e["amount_cents"] for e in entries),
+            "unmatched_ledger_count": len(entries),
+            "booked_charges_total_cents": sum(ln["amount_cents"] for ln in lines if ln["line_id"] in charges),
+            "voided_total_cents": sum(e["amount_cents"] for e in open_entries if e["entry_id"] in voids)}
 
 
-def _guessable(db: dict, value: int) -> bool:
-    """Small numbers and single amounts that appear in the database are within a blind guesser's reach."""
-    return abs(value) <= 3000 or any(x["a"] == value for table in ("lines", "entries") for x in db[table].values())
+_MEMO: dict[int, tuple[dict, dict]] = {}
+
+
+def _memo(db: dict) -> dict:
+    """Per-environment memo of what draft_task works out about its candidate periods. An environment's
+    database never changes (episodes work on copies); each slot holds its db, so an id cannot be
+    reused while it is cached."""
+    slot = _MEMO.get(id(db))
+    if slot is None or slot[0] is not db:
+        while len(_MEMO) >= 4:
+            del _MEMO[next(iter(_MEMO))]
+        slot = _MEMO[id(db)] = (db, {})
+    return slot[1]
 
 
 # ---- the family -------------------------------------------------------------------------------
@@ -469,20 +497,33 @@ def _schema(properties: dict) -> dict:
 
 
 INT = {"type": "integer"}
-ANSWER_KEYS = {
-    1: ("unmatched_statement_total_cents",),
-    2: ("unmatched_statement_total_cents", "unmatched_ledger_total_cents"),
-    3: ("unmatched_statement_total_cents", "unmatched_ledger_total_cents"),
-    4: ("unmatched_statement_total_cents", "unmatched_ledger_total_cents", "unmatched_statement_count"),
-    5: ("unmatched_statement_total_cents", "unmatched_ledger_total_cents", "unmatched_statement_count"),
+ST, SC = "unmatched_statement_total_cents", "unmatched_statement_count"
+LT, LC = "unmatched_ledger_total_cents", "unmatched_ledger_count"
+CH, VD = "booked_charges_total_cents", "voided_total_cents"
+KEY_TEXT = {
+    ST: "the signed total in cents of the period's statement lines left unmatched",
+    SC: "how many of the period's statement lines stay unmatched",
+    LT: "the signed total in cents of the open ledger entries dated in the period left unmatched",
+    LC: "how many open ledger entries dated in the period stay unmatched",
+    CH: "the signed total in cents of the bank charges you booked",
+    VD: "the signed total in cents of the ledger entries you voided as duplicates",
 }
-ANSWER_TEXT = {
-    1: "the total (in cents, signed) of the statement lines left unmatched",
-    2: "the totals (in cents, signed) of the statement lines and of the open ledger entries dated in the period that are left unmatched",
-    4: "the totals (in cents, signed) of the unmatched statement lines and of the unmatched open ledger entries dated in the period, and how many statement lines stay unmatched",
+# What a task may ask for at each level; draft_task keeps the options holding a figure no blind guess reaches.
+ANSWER_OPTIONS = {
+    1: ((ST,), (LT,), (ST, SC), (LT, LC)),
+    2: ((ST, LT), (ST, LC), (LT, SC), (ST, SC)),
+    3: ((ST, LT), (ST, CH), (LT, SC, CH), (LT, LC)),
+    4: ((ST, LT, SC), (ST, LT, LC), (ST, SC, CH), (LT, SC, VD)),
+    5: ((ST, LT, SC), (ST, LT, LC), (ST, SC, CH), (LT, LC, VD), (SC, LT, CH)),
 }
-ANSWER_TEXT[3] = ANSWER_TEXT[2]
-ANSWER_TEXT[5] = ANSWER_TEXT[4]
+# A period spans this many of the account's statement-line dates (first and last included).
+SPANS = {1: (2, 4), 2: (3, 5), 3: (4, 6), 4: (5, 7), 5: (8, 11)}
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 PHRASES = (
     "Reconcile the {account} from {start} to {end}: apply {rules} to the statement lines dated in that period, "
     "making the matches with the tools, then report {answer}.",
@@ -503,7 +544,8 @@ class LedgerReconciliationFamily(Family):
         db = {"accounts": {}, "statements": {}, "lines": {}, "entries": {}, "matches": {}}
         ids = _Ids(rng)
         for acc, name, last4 in (("ACC-OPS", "Operating account", rng.randint(1000, 9999)),
-                                 ("ACC-COL", "Collections account", rng.randint(1000, 9999))):
+                                 ("ACC-COL", "Collections account", rng.randint(1000, 9999)),
+                                 ("ACC-PAY", "Payables account", rng.randint(1000, 9999))):
             db["accounts"][acc] = {"name": name, "bank": BANK, "last4": str(last4), "currency": "USD"}
             feb, mar = f"ST-{acc[4:]}-2026-02", f"ST-{acc[4:]}-2026-03"
             db["statements"][feb] = {"account": acc, "start": "2026-02-01", "end": "2026-02-28", "reconciled": True}
@@ -665,87 +707,80 @@ class LedgerReconciliationFamily(Family):
 
     # ---- tasks ------------------------------------------------------------------------------
     def _straddles(self, db: dict, acc: str, start: str, end: str) -> bool:
-        """True if an open entry dated in the period could pair with a line dated before it (it would count
+        """True if an open entry dated in the period could pair with a line dated just before it (it would count
         as outstanding only because an earlier line was left out; entries whose line comes after the
         period are genuinely in transit at its end)."""
-        lo, hi = _iso(_date(start) - dt.timedelta(days=WINDOW)), _iso(_date(end) + dt.timedelta(days=WINDOW))
-        for ln in db["lines"].values():
-            if ln["acc"] != acc or ln["t"] in ("fee", "interest", "check") or not (lo <= ln["d"] <= hi):
-                continue
-            if ln["d"] >= start:
-                continue
-            for e in db["entries"].values():
-                if e["acc"] == acc and e["st"] == "open" and e["cp"].lower() == ln["cp"].lower() and _gap(e["d"], ln["d"]) <= WINDOW:
-                    if start <= e["d"] <= end:
-                        return True
+        lo = _iso(_date(start) - dt.timedelta(days=WINDOW))
+        before = [ln for ln in db["lines"].values()
+                  if ln["acc"] == acc and lo <= ln["d"] < start and ln["t"] not in ("fee", "interest", "check")]
+        if not before:
+            return False
+        for e in db["entries"].values():
+            if e["acc"] == acc and e["st"] == "open" and start <= e["d"] <= end:
+                cp = e["cp"].lower()
+                if any(ln["cp"].lower() == cp and _gap(e["d"], ln["d"]) <= WINDOW for ln in before):
+                    return True
         return False
 
-    def _ranges(self, level: int) -> list[tuple[str, str]]:
-        if level == 5:
-            return [("2026-03-01", "2026-03-31")]
-        if level == 4:
-            return [("2026-03-16", "2026-03-31")]
-        length = {1: 4, 2: 7, 3: 10}[level]
+    def _periods(self, db: dict, level: int) -> list[tuple[str, str, str]]:
+        """(account, start, end) of every period of the open statements spanning SPANS[level] line dates:
+        two periods never hold the same statement lines."""
+        low, high = SPANS[level]
         out = []
-        for offset in range(0, 14 - length + 1):
-            start = dt.date(2026, 3, 1) + dt.timedelta(days=offset)
-            out.append((_iso(start), _iso(start + dt.timedelta(days=length - 1))))
+        for acc in sorted(db["accounts"]):
+            days = sorted({ln["d"] for ln in db["lines"].values() if ln["acc"] == acc and not db["statements"][ln["stmt"]]["reconciled"]})
+            out += [(acc, days[i], days[i + k - 1]) for i in range(len(days)) for k in range(low, high + 1) if i + k <= len(days)]
         return out
 
-    def _careless(self, db: dict, acc: str, start: str, end: str) -> tuple[dict, dict]:
-        """The greedy agent: trusts existing matches, pairs each unmatched line with the first listed
-        entry of the same amount (any counterparty, any date in the listing, any status)."""
-        lo, hi = _iso(_date(start) - dt.timedelta(days=WINDOW)), _iso(_date(end) + dt.timedelta(days=WINDOW))
-        matches = {lid: list(m["e"]) for lid, m in db["matches"].items() if db["lines"][lid]["acc"] == acc and start <= db["lines"][lid]["d"] <= end}
-        matched = _matched_entries(db)
-        used = set(matched)
-        listing = sorted((e["d"], eid) for eid, e in db["entries"].items() if e["acc"] == acc and lo <= e["d"] <= hi)
-        for _, lid in sorted((ln["d"], lid) for lid, ln in db["lines"].items() if ln["acc"] == acc and start <= ln["d"] <= end):
-            if lid in matches:
-                continue
-            for _, eid in listing:
-                e = db["entries"][eid]
-                if e["a"] == db["lines"][lid]["a"] and eid not in used:
-                    if e["st"] == "open":
-                        matches[lid] = [eid]
-                        used.add(eid)
-                    break
-        return matches, {}
+    def _suits(self, db: dict, level: int, acc: str, start: str, end: str):
+        """(matches, charges, voids, totals, estimated calls) if the period makes an honest task of the level, else None."""
+        scope = SCOPES[level]
+        lines = _db_lines(db, acc, start, end)
+        if len(lines) < {1: 3, 2: 4, 3: 6}.get(level, 8) or self._straddles(db, acc, start, end):
+            return None
+        matches, charges, voids = db_reconcile(db, acc, start, end, scope)
+        current = {lid: m["e"] for lid, m in db["matches"].items() if db["lines"][lid]["acc"] == acc and start <= db["lines"][lid]["d"] <= end}
+        undo = any(matches.get(lid) != ids for lid, ids in current.items())
+        if len(matches) < 2 or current == matches and not charges and not voids:
+            return None  # nothing to do
+        if level <= 3 and undo:
+            return None  # no unmatch tool below level 4: every match already made must stand
+        if level == 2 and all(len(m) == 1 for m in matches.values()):
+            return None  # level 2 is about split payments
+        if level >= 3 and not charges:
+            return None  # the greedy agent never books a bank charge: a bookable one defeats it
+        if level >= 4 and not (undo or voids or any(ln["type"] == "check" and ln["line_id"] in matches for ln in lines)):
+            return None  # a wrong auto-match, a cleared check or a duplicate: what levels 4 and 5 add
+        estimate = self._estimate_calls(db, acc, start, end, scope, matches, charges, voids)
+        if estimate < self.min_reference_calls[level]:
+            return None
+        return matches, charges, voids, outstanding(db, acc, start, end, matches, charges, voids), estimate
 
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
         scope = SCOPES[level]
-        options = [(acc, s, e) for acc in sorted(db["accounts"]) for s, e in self._ranges(level)]
-        rng.shuffle(options)
+        memo = _memo(db)
+        if level not in memo:
+            memo[level] = self._periods(db, level)
+            memo["amounts"] = {x["a"] for table in ("lines", "entries") for x in db[table].values()}
+        periods, amounts = list(memo[level]), memo["amounts"]
+        rng.shuffle(periods)
         chosen = None
-        for acc, start, end in options:
-            if level <= 3 and ((level > 1 and self._straddles(db, acc, start, end)) or any(
-                    db["lines"][lid]["acc"] == acc and start <= db["lines"][lid]["d"] <= end for lid in db["matches"])):
-                continue  # no unmatch tool below level 4: the period must start with no matches
-            matches, charges, voids = db_reconcile(db, acc, start, end, scope)
-            current = {lid: m["e"] for lid, m in db["matches"].items() if db["lines"][lid]["acc"] == acc and start <= db["lines"][lid]["d"] <= end}
-            if not matches or current == matches and not charges and not voids:
+        for acc, start, end in periods:
+            key = (level, acc, start, end)
+            if key not in memo:
+                memo[key] = self._suits(db, level, acc, start, end)
+            found = memo[key]
+            if found is None:
                 continue
-            if level >= 3 and not charges:
-                continue
-            lines = _db_lines(db, acc, start, end)
-            if len(lines) < {1: 3, 2: 4, 3: 7}.get(level, 0) or len(matches) < 2:
-                continue
-            if level == 2 and all(len(m) == 1 for m in matches.values()) and rng.random() < 0.7:
-                continue  # prefer a period with a split payment
-            if level >= 3:
-                sloppy, _ = self._careless(db, acc, start, end)
-                if sloppy == matches and not charges and not voids:
-                    continue
-            totals = outstanding(db, acc, start, end, matches, charges, voids)
-            if all(_guessable(db, totals[k]) for k in ANSWER_KEYS[level]):
-                continue  # a random answer built from the database's own numbers could hit it
-            chosen = (acc, start, end, matches, charges, voids)
-            break
+            totals = found[3]
+            # small numbers and single amounts of the database are within a blind guesser's reach
+            asks = [keys for keys in ANSWER_OPTIONS[level] if any(abs(totals[k]) > 3000 and totals[k] not in amounts for k in keys)]
+            if asks:
+                chosen = (acc, start, end, rng.choice(asks)) + found
+                break
         if chosen is None:
             raise ValueError(f"no period of this environment suits level {level}")
-        acc, start, end, matches, charges, voids = chosen
-        totals = outstanding(db, acc, start, end, matches, charges, voids)
-        keys = ANSWER_KEYS[level]
+        acc, start, end, keys, matches, charges, voids, totals, estimate = chosen
         constraints = [("matches", "exactly the rule-given matches for the period's non-charge lines")]
         if "charges" in scope:
             constraints.append(("charges", "exactly the bookable bank charges of the period are booked"))
@@ -756,11 +791,12 @@ class LedgerReconciliationFamily(Family):
         spec = {
             "constraints": [{"id": cid, "text": t} for cid, t in constraints],
             "params": {"level": level, "account_id": acc, "account_name": db["accounts"][acc]["name"], "start": start,
-                       "end": end, "scope": list(scope)},
-            "expected": {"matches": matches, "charges": charges, "voids": voids, "answer": {k: totals[k] for k in keys}},
+                       "end": end, "scope": list(scope), "answer_keys": list(keys)},
+            "expected": {"matches": {lid: list(ids) for lid, ids in matches.items()}, "charges": list(charges), "voids": list(voids),
+                         "answer": {k: totals[k] for k in keys}},
         }
-        text = {"account": db["accounts"][acc]["name"].lower(), "start": start, "end": end, "rules": SCOPE_TEXT[level], "answer": ANSWER_TEXT[level]}
-        estimate = self._estimate_calls(db, acc, start, end, scope, matches, charges, voids)
+        text = {"account": db["accounts"][acc]["name"].lower(), "start": start, "end": end, "rules": SCOPE_TEXT[level],
+                "answer": _and([KEY_TEXT[k] for k in keys])}
         return TaskDraft(rng.choice(PHRASES).format(**text), TOOLS_BY_LEVEL[level], spec, _schema({k: INT for k in keys}), estimate + 5 + estimate // 4)
 
     def _estimate_calls(self, db, acc, start, end, scope, matches, charges, voids) -> int:
@@ -795,7 +831,8 @@ class LedgerReconciliationFamily(Family):
         out = {"matches": all(
             (fm[lid]["e"] if lid in fm else None) == (sorted(exp["matches"][lid]) if lid in exp["matches"] else None)
             for lid in in_period - charge_lines)}
-        created = {eid: e for eid, e in fe.items() if eid not in ie}
+        # tables no call changed are the initial ones (episodes share what they do not touch): skip their scans
+        created = {} if fe is ie else {eid: e for eid, e in fe.items() if eid not in ie}
         if "charges" in p["scope"]:
             wanted = set(exp["charges"])
             ok = True
@@ -808,11 +845,11 @@ class LedgerReconciliationFamily(Family):
                     ok = ok and match is None
             ok = ok and all(e.get("src") in wanted for e in created.values())
             out["charges"] = ok
-        voided = {eid for eid, e in fe.items() if e["st"] == "void" and ie.get(eid, {}).get("st") != "void"}
+        voided = set() if fe is ie else {eid for eid, e in fe.items() if e["st"] == "void" and ie.get(eid, {}).get("st") != "void"}
         period_voids = {eid for eid in voided if ie.get(eid, fe[eid])["acc"] == acc}
         if "duplicates" in p["scope"]:
             out["voids"] = period_voids == set(exp["voids"])
-        untouched = all(fm.get(lid) == im.get(lid) for lid in (set(fm) | set(im)) - in_period)
+        untouched = fm is im or all(fm.get(lid) == im.get(lid) for lid in (set(fm) | set(im)) - in_period)
         untouched = untouched and not (voided - period_voids) and all(eid in fe for eid in ie)
         untouched = untouched and all(e.get("src") in in_period for e in created.values())
         if "charges" not in p["scope"]:
@@ -879,13 +916,12 @@ class LedgerReconciliationFamily(Family):
             agent.call("void_ledger_entry", entry_id=eid, reason="duplicate")
         used = {eid for ids in matches.values() for eid in ids}
         unmatched = [ln for ln in lines if ln["line_id"] not in matches and ln["line_id"] not in charges]
-        answer = {
-            "unmatched_statement_total_cents": sum(ln["amount_cents"] for ln in unmatched),
-            "unmatched_ledger_total_cents": sum(e["amount_cents"] for e in entries.values()
-                                                if start <= e["date"] <= end and e["entry_id"] not in used and e["entry_id"] not in voids),
-            "unmatched_statement_count": len(unmatched),
-        }
-        return {k: answer[k] for k in ANSWER_KEYS[p["level"]]}
+        left = [e for e in entries.values() if start <= e["date"] <= end and e["entry_id"] not in used and e["entry_id"] not in voids]
+        answer = {ST: sum(ln["amount_cents"] for ln in unmatched), SC: len(unmatched),
+                  LT: sum(e["amount_cents"] for e in left), LC: len(left),
+                  CH: sum(ln["amount_cents"] for ln in lines if ln["line_id"] in charges),
+                  VD: sum(entries[eid]["amount_cents"] for eid in voids)}
+        return {k: answer[k] for k in p["answer_keys"]}
 
     # ---- greedy -----------------------------------------------------------------------------
     def greedy(self, task: Task, agent: Agent, rng: random.Random):
@@ -908,12 +944,12 @@ class LedgerReconciliationFamily(Family):
                 if hit is not None:
                     used.add(hit["entry_id"])
                 unmatched.append(ln)
-        answer = {
-            "unmatched_statement_total_cents": sum(ln["amount_cents"] for ln in unmatched),
-            "unmatched_ledger_total_cents": sum(e["amount_cents"] for e in listed if start <= e["date"] <= end and e["status"] == "open" and e["entry_id"] not in used),
-            "unmatched_statement_count": len(unmatched),
-        }
-        return {k: answer[k] for k in ANSWER_KEYS[p["level"]]}
+        left = [e for e in listed if start <= e["date"] <= end and e["status"] == "open" and e["entry_id"] not in used]
+        fees = [ln for ln in unmatched if ln["type"] in ("fee", "interest")]
+        answer = {ST: sum(ln["amount_cents"] for ln in unmatched), SC: len(unmatched),
+                  LT: sum(e["amount_cents"] for e in left), LC: len(left),
+                  CH: sum(ln["amount_cents"] for ln in fees), VD: 0}
+        return {k: answer[k] for k in p["answer_keys"]}
 
     # ---- mutations --------------------------------------------------------------------------
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
@@ -943,7 +979,7 @@ class LedgerReconciliationFamily(Family):
                 out.append(("voids", Plan(writes + (ToolCall("void_ledger_entry", {"entry_id": spare, "reason": "duplicate"}),), answer)))
         outside = self._outside_pair(task, db)
         out.append(("untouched", Plan(writes + (ToolCall("match_entries", {"statement_line_id": outside[0], "ledger_entry_ids": outside[1]}),), answer)))
-        for key in ANSWER_KEYS[p["level"]]:
+        for key in p["answer_keys"]:
             out.append((key, Plan(writes, {**answer, key: answer[key] + 1})))
         return out
 
@@ -982,4 +1018,4 @@ class LedgerReconciliationFamily(Family):
         calls += [ToolCall("record_bank_charge", {"statement_line_id": lid}) for lid in charges]
         calls += [ToolCall("void_ledger_entry", {"entry_id": eid, "reason": "duplicate entry"}) for eid in voids]
         totals = outstanding(db, acc, start, end, matches, charges, voids)
-        return [Plan(tuple(calls), {k: totals[k] for k in ANSWER_KEYS[p["level"]]})]
+        return [Plan(tuple(calls), {k: totals[k] for k in p["answer_keys"]})]

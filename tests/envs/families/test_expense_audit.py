@@ -1,11 +1,13 @@
 """The expense_audit family: determinism, certification, replay, isolated mutations, random answers,
 greedy rate, level-5 size, and its own rules (approvals by the right manager, affidavits, the
-portal exception, duplicates and near misses, conversion at the line's date, write validation)."""
+portal exception, duplicates and near misses, conversion at the line's date, write validation, a rule
+set aside as a trap), and the variety a run needs: many distinct tasks per environment and level."""
 
 from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from functools import lru_cache
 
 import pytest
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from synthgym.envs.episode import Episode
 from synthgym.envs.families import expense_audit as X
-from synthgym.envs.family import Agent, build_environment, family_names, get_family, make_task
+from synthgym.envs.family import Agent, build_environment, family_names, get_family, make_task, task_fingerprint
 from synthgym.envs.model import Plan, ToolCall, canonical_json
 from synthgym.verifiers.baselines import greedy_attempt
 from synthgym.verifiers.checks import GateConfig, replay
@@ -26,7 +28,7 @@ from synthgym.verifiers.conformance import (
     database_pools,
     random_answer_passes,
 )
-from synthgym.verifiers.gate import certify
+from synthgym.verifiers.gate import Certified, certify, certify_environment
 
 FAMILY = get_family("expense_audit")
 SEEDS = range(4)
@@ -192,3 +194,47 @@ def test_read_tools_do_not_mutate():
     FAMILY.reference(task, Agent(Episode(FAMILY, task, env.database)))
     FAMILY.greedy(task, Agent(Episode(FAMILY, task, env.database)), random.Random(0))
     assert canonical_json(env.database) == before
+
+
+def test_tasks_vary_the_reports_rules_and_figures_asked():
+    env = build_environment(FAMILY, 4)
+    for level in (1, 2, 3, 4, 5):
+        tasks = [make_task(FAMILY, env, level, index) for index in range(24)]
+        assert len({task_fingerprint(t) for t in tasks}) >= 10
+        assert len({tuple(t.spec["params"]["scope"]) for t in tasks}) >= 2
+        assert len({(t.spec["params"]["measure"], t.spec["params"]["count"]) for t in tasks}) >= 2
+
+
+def test_a_rule_left_out_is_a_trap():
+    """With one rule set aside, flagging a line that only that rule catches fails `flags` and nothing else."""
+    checked = 0
+    for level in (2, 3, 4):
+        for cert in certified(level).certified:
+            p = cert.task.spec["params"]
+            left_out = [r for r in X.SCOPES[level] if r not in p["scope"]]
+            if not left_out:
+                continue
+            env = certified(level).envs[cert.task.env_id]
+            db = env.database
+            rid = p["report_ids"][0]
+            wider, _ = X.db_audit(db, rid, tuple(p["scope"]) + (left_out[0],))
+            allowed = cert.task.spec["expected"]["allowed_reasons"]
+            extra = next(lid for lid, reasons in sorted(wider.items()) if reasons and lid not in allowed)
+            assert wider[extra] == [left_out[0]]
+            writes = tuple(c for c in cert.reference.calls if FAMILY.toolbox[c.name].spec.writes)
+            trap = writes + (ToolCall("flag_line", {"line_id": extra, "reason": left_out[0]}),)
+            assert replay(FAMILY, env, cert.task, Plan(trap, cert.reference.answer))[1].failed == ("flags",)
+            checked += 1
+    assert checked
+
+
+def test_forty_slots_on_one_environment_certify_distinct_tasks():
+    """A run certifies ~40 tasks on one environment, cycling levels with 3 candidates a slot, and rejects
+    a task whose spec equals one already certified there ("diverse")."""
+    slots = [(1 + (t % 5), [t * 3, t * 3 + 1, t * 3 + 2]) for t in range(40)]
+    for seed in (1000, 1001):
+        outcome = certify_environment(FAMILY, seed, slots, GateConfig())
+        done = [x for x in outcome.outcomes if isinstance(x, Certified)]
+        refused = Counter((x.level, x.check) for x in outcome.outcomes if not isinstance(x, Certified))
+        assert len(done) >= 38, refused
+        assert len({task_fingerprint(x.task) for x in done}) == len(done)

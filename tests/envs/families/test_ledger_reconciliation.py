@@ -1,11 +1,13 @@
 """The ledger_reconciliation family: determinism, certification, replay, isolated mutations, random
 answers, greedy rate, level-5 size, and its own rules (tie-breaks, splits, checks, bank charges,
-duplicates against look-alikes and legitimate twins, auto-match review, write validation)."""
+duplicates against look-alikes and legitimate twins, auto-match review, write validation), and the
+variety a run needs: many distinct tasks per environment and level."""
 
 from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from functools import lru_cache
 
 import pytest
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from synthgym.envs.episode import Episode
 from synthgym.envs.families import ledger_reconciliation as R
-from synthgym.envs.family import Agent, build_environment, family_names, get_family, make_task
+from synthgym.envs.family import Agent, build_environment, family_names, get_family, make_task, task_fingerprint
 from synthgym.envs.model import Plan, ToolCall, canonical_json
 from synthgym.verifiers.baselines import greedy_attempt
 from synthgym.verifiers.checks import GateConfig, replay
@@ -26,7 +28,7 @@ from synthgym.verifiers.conformance import (
     database_pools,
     random_answer_passes,
 )
-from synthgym.verifiers.gate import certify
+from synthgym.verifiers.gate import Certified, certify, certify_environment
 
 FAMILY = get_family("ledger_reconciliation")
 SEEDS = range(4)
@@ -187,7 +189,8 @@ def test_wrong_auto_matches_must_be_undone():
         db, exp = env.database, task.spec["expected"]
         wrong = [lid for lid, m in sorted(db["matches"].items()) if m["by"] == "auto-matcher"
                  and task.spec["params"]["start"] <= db["lines"][lid]["d"] <= task.spec["params"]["end"]
-                 and db["lines"][lid]["acc"] == task.spec["params"]["account_id"] and exp["matches"].get(lid) != m["e"]]
+                 and db["lines"][lid]["acc"] == task.spec["params"]["account_id"] and exp["matches"].get(lid) != m["e"]
+                 and not set(m["e"]) & set(exp["voids"])]  # (a kept match on a duplicate also blocks its void)
         if not wrong:
             continue
         cert = certify(FAMILY, env, build_environment(FAMILY, seed), task, GateConfig())
@@ -207,3 +210,32 @@ def test_read_tools_do_not_mutate():
     FAMILY.reference(task, Agent(Episode(FAMILY, task, env.database)))
     FAMILY.greedy(task, Agent(Episode(FAMILY, task, env.database)), random.Random(0))
     assert canonical_json(env.database) == before
+
+
+def test_tasks_vary_the_account_period_and_figures_asked():
+    env = build_environment(FAMILY, 4)
+    for level in (1, 2, 3, 4, 5):
+        tasks = [make_task(FAMILY, env, level, index) for index in range(24)]
+        assert len({task_fingerprint(t) for t in tasks}) >= 12
+        assert len({(t.spec["params"]["account_id"], t.spec["params"]["start"], t.spec["params"]["end"]) for t in tasks}) >= 8
+        assert len({tuple(t.spec["params"]["answer_keys"]) for t in tasks}) >= 2
+        for t in tasks:
+            p, db = t.spec["params"], env.database
+            assert not FAMILY._straddles(db, p["account_id"], p["start"], p["end"])
+            if level <= 3:  # no unmatch tool: every match already made in the period is one the rules give
+                for lid, m in db["matches"].items():
+                    line = db["lines"][lid]
+                    if line["acc"] == p["account_id"] and p["start"] <= line["d"] <= p["end"]:
+                        assert t.spec["expected"]["matches"][lid] == m["e"]
+
+
+def test_forty_slots_on_one_environment_certify_distinct_tasks():
+    """A run certifies ~40 tasks on one environment, cycling levels with 3 candidates a slot, and rejects
+    a task whose spec equals one already certified there ("diverse")."""
+    slots = [(1 + (t % 5), [t * 3, t * 3 + 1, t * 3 + 2]) for t in range(40)]
+    for seed in (1000, 1001):
+        outcome = certify_environment(FAMILY, seed, slots, GateConfig())
+        done = [x for x in outcome.outcomes if isinstance(x, Certified)]
+        refused = Counter((x.level, x.check) for x in outcome.outcomes if not isinstance(x, Certified))
+        assert len(done) >= 38, refused
+        assert len({task_fingerprint(x.task) for x in done}) == len(done)
