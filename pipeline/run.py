@@ -101,15 +101,34 @@ def prepare_output(out: Path, config: RunConfig, resume: bool, units: list[WorkU
     return manifest
 
 
+def _needs_sandbox(config: RunConfig) -> bool:
+    from synthgym.envs.family import get_family
+
+    return any(get_family(name).needs_sandbox for name in config.families)
+
+
 def _sweep_sandbox_orphans(config: RunConfig) -> None:
     """Code families leave labelled containers behind only if a process died mid-run: remove
     those whose owner is gone before starting (live ones belong to other runs)."""
-    from synthgym.envs.family import get_family
-
-    if any(get_family(name).needs_sandbox for name in config.families):
+    if _needs_sandbox(config):
         from synthgym.verifiers.sandbox import sweep_orphans
 
         sweep_orphans(dead_owners_only=True)
+
+
+def _close_sandbox_workers(started_ray: bool) -> None:
+    """Ray ends its workers without running atexit, so their warm sandbox pools outlive them.
+    Stop the Ray this run started, wait for its processes, then remove what they left."""
+    import psutil
+    import ray
+
+    from synthgym.verifiers.sandbox import sweep_orphans
+
+    if started_ray and ray.is_initialized():
+        children = psutil.Process().children(recursive=True)
+        ray.shutdown()
+        psutil.wait_procs(children, timeout=15)
+    sweep_orphans(dead_owners_only=True)
 
 
 def write_batch(out: Path, name: str, results: list[UnitResult]) -> dict:
@@ -142,11 +161,15 @@ def run(
     in_process: bool = False,
 ) -> RunSummary:
     out = Path(out)
+    import ray
+
+    started_ray = not in_process and not ray.is_initialized()
     with RssSampler() as rss:
         try:
             summary = _run(config, out, address, workers, resume, progress, in_process)
         finally:
-            _sweep_sandbox_orphans(config)  # Ray kills workers without atexit: their pools linger
+            if _needs_sandbox(config):
+                _close_sandbox_workers(started_ray)
     summary.peak_rss_mb = max(summary.peak_rss_mb, rss.peak / (1 << 20))
     # card + report (the run's timing lives only in run_stats.json and report.html)
     write_card_and_report(out, read_manifest(out), summary)

@@ -200,7 +200,7 @@ def _leaves(value: object) -> list[str]:
         return [leaf for v in value.values() for leaf in _leaves(v)]
     if isinstance(value, list):
         return [leaf for v in value for leaf in _leaves(v)]
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or value is None or value == "":
         return []
     if isinstance(value, float) and value.is_integer():
         value = int(value)
