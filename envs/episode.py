@@ -156,6 +156,7 @@ class Episode:
         self._db = database  # shared with the environment; writes replace only what they touch
         self._tools = {name: family.toolbox[name] for name in task.tool_names}
         self.calls: list[ToolCall] = []  # calls that reached a tool, in order
+        self.results: list[str] = []  # what each of those calls returned
         self.attempts = 0  # every call, valid or not, spends budget
 
     # ---- construction -------------------------------------------------------------------
@@ -249,7 +250,8 @@ class Episode:
         if tool.spec.writes:
             self._db = view.materialize()
         self.calls.append(ToolCall(name, arguments))
-        return canonical_json(result)
+        self.results.append(canonical_json(result))
+        return self.results[-1]
 
     def submit(self, answer: Any) -> Verdict:
         """Judge the final answer and the episode's final database. Never raises."""

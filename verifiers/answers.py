@@ -22,6 +22,9 @@ class Pools:
     numbers: list[float] = field(default_factory=list)
     _seen: set = field(default_factory=set)
 
+    def copy(self) -> "Pools":
+        return Pools(list(self.strings), list(self.numbers), set(self._seen))
+
     def add_text(self, text: str) -> None:
         for token in _TOKEN.findall(text):
             if token[0].isdigit():

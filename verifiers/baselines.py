@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from functools import lru_cache
 
 from synthgym.envs.episode import Episode
 from synthgym.envs.family import Agent, Family
@@ -13,10 +14,17 @@ from synthgym.envs.model import Environment, Task, derive_seed
 from .answers import Pools, sample_value
 
 
+@lru_cache(maxsize=16)
+def instruction_pools(instruction: str) -> Pools:
+    """The ids, names and numbers an instruction mentions (shared: callers must not change it)."""
+    pools = Pools()
+    pools.add_text(instruction)
+    return pools
+
+
 def no_tool_attempt(family: Family, env: Environment, task: Task, rng: random.Random) -> bool:
     """Answer from the instruction alone: ids, names and numbers it mentions, shaped by the schema."""
-    pools = Pools()
-    pools.add_text(task.instruction)
+    pools = instruction_pools(task.instruction)
     episode = Episode(family, task, env.database)
     return episode.submit(sample_value(task.answer_schema, rng, pools)).passed
 
@@ -24,8 +32,7 @@ def no_tool_attempt(family: Family, env: Environment, task: Task, rng: random.Ra
 def random_tools_attempt(family: Family, env: Environment, task: Task, rng: random.Random) -> bool:
     """Random tool calls within the budget, arguments drawn from what was seen so far, then a
     schema-shaped answer from everything seen."""
-    pools = Pools()
-    pools.add_text(task.instruction)
+    pools = instruction_pools(task.instruction).copy()
     episode = Episode(family, task, env.database)
     specs = family.toolbox.specs(task.tool_names)
     for _ in range(rng.randint(1, task.max_tool_calls)):

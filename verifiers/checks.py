@@ -101,6 +101,14 @@ def check_reference_calls(family: Family, task: Task, plan: Plan, results: list[
 
 # ---- 2. solvable through tools ---------------------------------------------------------------
 def run_reference(family: Family, env: Environment, task: Task) -> tuple[Plan, Verdict, list[dict]]:
+    plan, verdict, results, _ = run_reference_episode(family, env, task)
+    return plan, verdict, results
+
+
+def run_reference_episode(family: Family, env: Environment, task: Task) -> tuple[Plan, Verdict, list[dict], Episode]:
+    """The reference solves the task through an Agent; its calls and their results are recorded,
+    and its episode (at the final state) is returned. Replaying its writes must reproduce the
+    verdict (read tools cannot change it)."""
     episode = Episode(family, task, env.database)
     try:
         answer = family.reference(task, Agent(episode))
@@ -110,10 +118,10 @@ def run_reference(family: Family, env: Environment, task: Task) -> tuple[Plan, V
     if episode.attempts != len(episode.calls):
         raise Reject("solvable", "the reference made a call that did not reach a tool")
     verdict = episode.submit(answer)
-    _, replayed, results = replay(family, env, task, plan)
+    _, replayed, _ = replay(family, env, task, plan, reads=False)
     if replayed != verdict:
         raise Reject("deterministic", "replaying the reference's calls gives another verdict")
-    return plan, verdict, results
+    return plan, verdict, [json.loads(result) for result in episode.results], episode
 
 
 def check_solvable(verdict: Verdict) -> CheckResult:
@@ -251,8 +259,8 @@ def check_deterministic(family: Family, rebuilt_env: Environment, task: Task, re
 
 
 # ---- 7. cheap ----------------------------------------------------------------------------------
-def measure_verify_ms(family: Family, env: Environment, task: Task, reference: Plan, repeats: int = 3) -> float:
-    episode, _, _ = replay(family, env, task, reference, reads=False)
+def measure_verify_ms(episode: Episode, reference: Plan, repeats: int = 3) -> float:
+    """Best of a few timings of judging the reference's answer on its final state."""
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()

@@ -51,7 +51,7 @@ def certify(family: Family, env: Environment, rebuilt_env: Environment, task: Ta
     """Run every check on one candidate; raises `Reject` at the first that fails."""
     start = time.process_time()
     results = [checks.check_well_formed(family, task)]
-    reference, verdict, call_results = checks.run_reference(family, env, task)
+    reference, verdict, call_results, episode = checks.run_reference_episode(family, env, task)
     results.append(checks.check_reference_calls(family, task, reference, call_results))
     results.append(checks.check_solvable(verdict))
     results.append(checks.check_negative_controls(family, env, task, reference))
@@ -62,7 +62,7 @@ def certify(family: Family, env: Environment, rebuilt_env: Environment, task: Ta
     baselines, rates = checks.check_baselines(family, env, task, config)
     results.append(baselines)
     results.append(checks.check_deterministic(family, rebuilt_env, task, reference, verdict))
-    verify_ms = checks.measure_verify_ms(family, env, task, reference)
+    verify_ms = checks.measure_verify_ms(episode, reference)
     results.append(checks.check_cheap(verify_ms, config))
     certificate = Certificate(
         checks=tuple(results),
