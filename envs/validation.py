@@ -9,14 +9,10 @@ its own way. The gate calls a validator tens of thousands of times a second, whi
 from __future__ import annotations
 
 import json
-import math
-import operator
 from functools import lru_cache
 from typing import Any, Callable
 
 import jsonschema
-
-Checker = Callable[[Any, str], "str | None"]
 
 SUPPORTED = {
     "type", "enum", "const", "minimum", "maximum", "minLength", "maxLength", "properties", "required",
@@ -45,119 +41,109 @@ def _strict_key(value: Any) -> Any:
     return ("?", repr(value))
 
 
-def _is_type(value: Any, kind: str) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        if isinstance(value, bool):
-            return False
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "object":
-        return isinstance(value, dict)
-    if kind == "array":
-        return isinstance(value, list)
-    if kind == "null":
-        return value is None
-    raise _Unsupported(kind)
+_TYPE_TEST = {
+    "string": "isinstance({v}, str)",
+    "integer": "((isinstance({v}, int) and not isinstance({v}, bool)) or (isinstance({v}, float) and {v}.is_integer()))",
+    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "boolean": "isinstance({v}, bool)",
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    "null": "{v} is None",
+}
 
 
-def _compile(schema: Any) -> Checker:
-    if schema is True or schema == {}:
-        return lambda value, where: None
-    if not isinstance(schema, dict) or set(schema) - SUPPORTED:
-        raise _Unsupported(schema)
-    steps: list[Checker] = []
-    if "type" in schema:
-        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        for kind in kinds:
-            _is_type(None, kind)  # raises for an unknown type name
+class _Generator:
+    """Writes one Python function per schema (as fast validators do): no per-keyword calls."""
 
-        def check_type(value: Any, where: str, kinds=tuple(kinds)) -> str | None:
-            if not any(_is_type(value, k) for k in kinds):
-                return f"{where}{_short(value)} is not of type {' or '.join(kinds)}"
-            return None
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {}
+        self.count = 0
 
-        steps.append(check_type)
-    if "enum" in schema:
-        allowed = {_strict_key(v) for v in schema["enum"]}
-        steps.append(lambda v, w, a=allowed, e=schema["enum"]: None if _strict_key(v) in a else f"{w}{_short(v)} is not one of {e}"[:300])
-    if "const" in schema:
-        const = _strict_key(schema["const"])
-        steps.append(lambda v, w, c=const: None if _strict_key(v) == c else f"{w}{_short(v)} is not the expected constant")
-    for key, op, word in (("minimum", operator.lt, "less than the minimum"), ("maximum", operator.gt, "greater than the maximum")):
-        if key in schema:
-            bound = schema[key]
+    def constant(self, value: Any) -> str:
+        name = f"c{len(self.constants)}"
+        self.constants[name] = value
+        return name
 
-            def check_bound(v: Any, w: str, bound=bound, op=op, word=word, key=key) -> str | None:
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and op(v, bound):
-                    return f"{w}{_short(v)} is {word} of {bound}"
-                return None
+    def variable(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
 
-            steps.append(check_bound)
-    if "minLength" in schema or "maxLength" in schema:
-        low, high = schema.get("minLength", 0), schema.get("maxLength", math.inf)
-        steps.append(
-            lambda v, w, lo=low, hi=high: f"{w}string length {len(v)} is outside {lo}..{hi}" if isinstance(v, str) and not lo <= len(v) <= hi else None
-        )
-    if "minItems" in schema or "maxItems" in schema:
-        low, high = schema.get("minItems", 0), schema.get("maxItems", math.inf)
-        steps.append(
-            lambda v, w, lo=low, hi=high: f"{w}array length {len(v)} is outside {lo}..{hi}" if isinstance(v, list) and not lo <= len(v) <= hi else None
-        )
-    if schema.get("uniqueItems") is True:
-        steps.append(
-            lambda v, w: f"{w}array items are not unique" if isinstance(v, list) and len({_strict_key(i) for i in v}) != len(v) else None
-        )
-    if "items" in schema:
-        item_check = _compile(schema["items"])
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
 
-        def check_items(v: Any, w: str, item_check=item_check) -> str | None:
-            if isinstance(v, list):
-                for i, item in enumerate(v):
-                    problem = item_check(item, f"{w}[{i}] ")
-                    if problem:
-                        return problem
-            return None
+    def fail(self, depth: int, condition: str, where: str, message: str) -> None:
+        self.emit(depth, f"if {condition}:")
+        self.emit(depth + 1, f"return {where} + {message}")
 
-        steps.append(check_items)
-    if "required" in schema or "properties" in schema or "additionalProperties" in schema:
-        props = {k: _compile(s) for k, s in schema.get("properties", {}).items()}
-        required = tuple(schema.get("required", ()))
-        extra = schema.get("additionalProperties", True)
-        if extra not in (True, False):
-            raise _Unsupported(extra)
+    def schema(self, schema: Any, v: str, where: str, depth: int) -> None:
+        if schema is True or schema == {}:
+            return
+        if not isinstance(schema, dict) or set(schema) - SUPPORTED:
+            raise _Unsupported(schema)
+        if "type" in schema:
+            kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            if any(k not in _TYPE_TEST for k in kinds):
+                raise _Unsupported(kinds)
+            test = " or ".join(_TYPE_TEST[k].format(v=v) for k in kinds)
+            self.fail(depth, f"not ({test})", where, f"_short({v}) + {' is not of type ' + ' or '.join(kinds)!r}")
+        if "enum" in schema:
+            allowed = self.constant(frozenset(_strict_key(e) for e in schema["enum"]))
+            self.fail(depth, f"_strict_key({v}) not in {allowed}", where, f"_short({v}) + {(' is not one of ' + str(schema['enum']))[:200]!r}")
+        if "const" in schema:
+            expected = self.constant(_strict_key(schema["const"]))
+            self.fail(depth, f"_strict_key({v}) != {expected}", where, f"_short({v}) + ' is not the expected constant'")
+        number = _TYPE_TEST["number"].format(v=v)
+        for key, op, word in (("minimum", "<", "less than the minimum"), ("maximum", ">", "greater than the maximum")):
+            if key in schema:
+                bound = self.constant(schema[key])
+                self.fail(depth, f"{number} and {v} {op} {bound}", where, f"_short({v}) + ' is {word} of ' + str({bound})")
+        for low_key, high_key, kind in (("minLength", "maxLength", "str"), ("minItems", "maxItems", "list")):
+            if low_key in schema or high_key in schema:
+                low, high = schema.get(low_key, 0), schema.get(high_key)
+                if not all(type(b) is int for b in (low, high) if b is not None):
+                    raise _Unsupported((low, high))  # only true integers are written into code
+                size = f"not ({low} <= len({v})" + (f" <= {high})" if high is not None else ")")
+                what = "string length" if kind == "str" else "array length"
+                self.fail(depth, f"isinstance({v}, {kind}) and {size}", where, f"'{what} ' + str(len({v})) + ' is outside {low}..{high if high is not None else ''}'")
+        if schema.get("uniqueItems") is True:
+            self.fail(depth, f"isinstance({v}, list) and len({{_strict_key(i) for i in {v}}}) != len({v})", where, "'array items are not unique'")
+        if "items" in schema:
+            index, item = self.variable(), self.variable()
+            self.emit(depth, f"if isinstance({v}, list):")
+            self.emit(depth + 1, f"for {index}, {item} in enumerate({v}):")
+            self.schema(schema["items"], item, f"{where} + '[' + str({index}) + '] '", depth + 2)
+            self.emit(depth + 2, "pass")
+        if {"required", "properties", "additionalProperties"} & set(schema):
+            props = schema.get("properties", {})
+            extra = schema.get("additionalProperties", True)
+            if extra not in (True, False):
+                raise _Unsupported(extra)
+            self.emit(depth, f"if isinstance({v}, dict):")
+            for key in schema.get("required", ()):
+                self.fail(depth + 1, f"{key!r} not in {v}", where, repr(f"'{key}' is a required property"))
+            if not extra:
+                known = self.constant(frozenset(props))
+                key = self.variable()
+                self.emit(depth + 1, f"for {key} in {v}:")
+                self.fail(depth + 2, f"{key} not in {known}", where, f"'additional property ' + repr(str({key})[:40]) + ' is not allowed'")
+            for key, sub in props.items():
+                child = self.variable()
+                self.emit(depth + 1, f"if {key!r} in {v}:")
+                self.emit(depth + 2, f"{child} = {v}[{key!r}]")
+                self.schema(sub, child, f"{where} + {key + ': '!r}", depth + 2)
+            self.emit(depth + 1, "pass")
 
-        def check_object(v: Any, w: str, props=props, required=required, extra=extra) -> str | None:
-            if not isinstance(v, dict):
-                return None
-            for key in required:
-                if key not in v:
-                    return f"{w}'{key}' is a required property"
-            for key, item in v.items():
-                check = props.get(key)
-                if check is None:
-                    if not extra:
-                        return f"{w}additional property {str(key)[:40]!r} is not allowed"
-                    continue
-                problem = check(item, f"{w}{key}: ")
-                if problem:
-                    return problem
-            return None
 
-        steps.append(check_object)
-
-    def check(value: Any, where: str) -> str | None:
-        for step in steps:
-            problem = step(value, where)
-            if problem:
-                return problem
-        return None
-
-    return check
+def _compile(schema: Any) -> Callable[[Any], "str | None"]:
+    generator = _Generator()
+    generator.schema(schema, "value", "''", 1)
+    source = "def check(value):\n" + "\n".join(generator.lines + ["    return None"])
+    namespace: dict[str, Any] = {"_strict_key": _strict_key, "_short": _short, **generator.constants}
+    # Nothing from the schema becomes code except repr() literals, checked integers and names we
+    # make; every other value is passed in as a constant. So a row's schema cannot inject code.
+    exec(compile(source, "<synthgym schema>", "exec"), namespace)
+    return namespace["check"]
 
 
 def _short(value: Any) -> str:
@@ -170,8 +156,7 @@ def compiled(schema_json: str) -> Callable[[Any], "str | None"]:
     """A function value -> first error message or None, for the schema given as canonical JSON."""
     schema = json.loads(schema_json)
     try:
-        check = _compile(schema)
-        return lambda value: check(value, "")
+        return _compile(schema)
     except _Unsupported:
         validator = jsonschema.Draft202012Validator(schema)
 

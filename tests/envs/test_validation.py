@@ -41,3 +41,17 @@ def test_unsupported_keywords_fall_back_to_jsonschema():
     schema = {"type": "string", "pattern": "^a+$"}
     check = compiled(canonical_json(schema))
     assert check("aaa") is None and check("ab") is not None
+
+
+def test_a_schema_cannot_inject_code():
+    hostile = {
+        "type": "object",
+        "properties": {"x'] or __import__('os').abort() or ['": {"type": "string", "maxLength": "__import__('os').abort()"}},
+        "required": ["'); __import__('os').abort(); ('"],
+        "enum": ["__import__('os').abort()"],
+    }
+    check = compiled(canonical_json(hostile))  # falls back to jsonschema for the non-integer bound
+    assert check({"a": 1}) is not None
+    no_fallback = {"type": "object", "properties": {"k'); __import__('os').abort(); ('": {"const": "__import__('os').abort()"}},
+                   "required": ["k'); __import__('os').abort(); ('"]}
+    assert compiled(canonical_json(no_fallback))({}) is not None
