@@ -19,6 +19,7 @@ import functools
 import random
 
 from ..family import Agent, Family, register_family
+from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages, others_unchanged as _others_unchanged
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
 from ..tools import PAGE, ToolBox, ToolError, array, integer, number, paginate, require, string
 
@@ -32,12 +33,6 @@ toolbox = ToolBox()
 # ---------------------------------------------------------------------------------------------
 # pure helpers (policy semantics shared by tools, generator and reference)
 # ---------------------------------------------------------------------------------------------
-def _c(amount: float) -> int:
-    return int(round(float(amount) * 100))
-
-
-def _d(cents: int) -> float:
-    return round(cents / 100, 2)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -48,25 +43,6 @@ def _minutes(hhmm: str) -> int:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-@functools.lru_cache(maxsize=4096)
-def _soundex(word: str) -> str:
-    codes = {}
-    for letters, code in (("bfpv", "1"), ("cgjkqsxz", "2"), ("dt", "3"), ("l", "4"), ("mn", "5"), ("r", "6")):
-        for ch in letters:
-            codes[ch] = code
-    chars = [ch for ch in word.lower() if ch.isalpha()]
-    if not chars:
-        return ""
-    out, prev = [], codes.get(chars[0], "")
-    for ch in chars[1:]:
-        code = codes.get(ch, "")
-        if code and code != prev:
-            out.append(code)
-        if ch not in "hw":
-            prev = code
-    return (chars[0].upper() + "".join(out) + "000")[:4]
 
 
 def _within_24h(booked_at: str, departure_date: str) -> bool:
@@ -1308,38 +1284,3 @@ def _fee_from_rules(fare_rules: dict, tier: str, free24: bool) -> int | None:
     return _c(fare_rules["change_fee_per_passenger"])
 
 
-def _money_eq(value, expected: float) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return abs(float(value) - expected) < 0.005
-    except (OverflowError, ValueError):
-        return False
-
-
-def _others_unchanged(final_db: dict, initial_db: dict, touched: dict) -> bool:
-    if set(final_db) != set(initial_db):
-        return False
-    for table in sorted(initial_db):
-        before, after = initial_db[table], final_db[table]
-        skip = touched.get(table)
-        if not skip:
-            if before != after:
-                return False
-            continue
-        if not isinstance(after, dict) or set(before) != set(after):
-            return False
-        for key, record in before.items():
-            if key not in skip and after[key] != record:
-                return False
-    return True
-
-
-def _all_pages(agent: Agent, tool: str, **arguments) -> list:
-    items, page, pages = [], 1, 1
-    while page <= pages:
-        result = agent.call(tool, page=page, **arguments)
-        items.extend(result["items"])
-        pages = result["pages"]
-        page += 1
-    return items

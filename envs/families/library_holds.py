@@ -14,10 +14,10 @@ the final database with the expected one and the balance, fines and renewals the
 from __future__ import annotations
 
 import datetime
-import functools
 import random
 
 from ..family import Agent, Family, register_family
+from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages, others_unchanged
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
 from ..tools import PAGE, ToolBox, ToolError, array, paginate, require, string
 
@@ -33,31 +33,6 @@ toolbox = ToolBox()
 # ---------------------------------------------------------------------------------------------
 # pure helpers: the lending rules
 # ---------------------------------------------------------------------------------------------
-def _c(amount: float) -> int:
-    return int(round(float(amount) * 100))
-
-
-def _d(cents: int) -> float:
-    return round(cents / 100, 2)
-
-
-@functools.lru_cache(maxsize=4096)
-def _soundex(word: str) -> str:
-    codes = {}
-    for letters, code in (("bfpv", "1"), ("cgjkqsxz", "2"), ("dt", "3"), ("l", "4"), ("mn", "5"), ("r", "6")):
-        for ch in letters:
-            codes[ch] = code
-    chars = [ch for ch in word.lower() if ch.isalpha()]
-    if not chars:
-        return ""
-    out, prev = [], codes.get(chars[0], "")
-    for ch in chars[1:]:
-        code = codes.get(ch, "")
-        if code and code != prev:
-            out.append(code)
-        if ch not in "hw":
-            prev = code
-    return (chars[0].upper() + "".join(out) + "000")[:4]
 
 
 def _age(birth_date: str) -> int:
@@ -1170,38 +1145,5 @@ class LibraryHolds(Family):
         return out
 
 
-def _money_eq(value, expected: float) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return abs(float(value) - expected) < 0.005
-    except (OverflowError, ValueError):
-        return False
-
-
 def _others_unchanged(final_db: dict, initial_db: dict, touched: dict) -> bool:
-    if set(final_db) != set(initial_db):
-        return False
-    for table in sorted(initial_db):
-        before, after = initial_db[table], final_db[table]
-        skip = touched.get(table)
-        if not skip:
-            if before != after:
-                return False
-            continue
-        if not isinstance(after, dict) or not set(before) <= set(after) or not set(after) - set(before) <= skip:
-            return False
-        for key, record in before.items():
-            if key not in skip and after[key] != record:
-                return False
-    return True
-
-
-def _all_pages(agent: Agent, tool: str, **arguments) -> list:
-    items, page, pages = [], 1, 1
-    while page <= pages:
-        result = agent.call(tool, page=page, **arguments)
-        items.extend(result["items"])
-        pages = result["pages"]
-        page += 1
-    return items
+    return others_unchanged(final_db, initial_db, touched, allow_added=True)

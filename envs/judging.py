@@ -1,0 +1,85 @@
+"""Helpers that several families' verifiers, references and generators share.
+
+Money is judged in integer cents; state-changing tasks are judged on the final database, which
+must equal the initial one outside the records the task was allowed to touch.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+def cents(amount: float) -> int:
+    """Dollars to integer cents."""
+    return int(round(float(amount) * 100))
+
+
+def dollars(amount_cents: int) -> float:
+    return round(amount_cents / 100, 2)
+
+
+def money_equal(value: Any, expected: float) -> bool:
+    """An answer's amount equals the expected one to the cent (booleans and junk never do)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return abs(float(value) - expected) < 0.005
+    except (OverflowError, ValueError):
+        return False
+
+
+def others_unchanged(final_db: dict, initial_db: dict, touched: dict, allow_added: bool = False) -> bool:
+    """True if every record outside `touched` ({table: {ids}}) is as it was. With `allow_added`,
+    touched ids may also be new records (their content is for the caller to judge)."""
+    if set(final_db) != set(initial_db):
+        return False
+    for table in sorted(initial_db):
+        before, after = initial_db[table], final_db[table]
+        skip = touched.get(table)
+        if not skip:
+            if before != after:
+                return False
+            continue
+        if not isinstance(after, dict):
+            return False
+        if allow_added:
+            if not set(before) <= set(after) or not set(after) - set(before) <= skip:
+                return False
+        elif set(before) != set(after):
+            return False
+        for key, record in before.items():
+            if key not in skip and after[key] != record:
+                return False
+    return True
+
+
+def all_pages(agent: Any, tool: str, **arguments: Any) -> list:
+    """Every item of a paginated tool, read page by page through the agent."""
+    items, page, pages = [], 1, 1
+    while page <= pages:
+        result = agent.call(tool, page=page, **arguments)
+        items.extend(result["items"])
+        pages = result["pages"]
+        page += 1
+    return items
+
+
+@functools.lru_cache(maxsize=4096)
+def soundex(word: str) -> str:
+    """American Soundex: near-duplicate names ("Jon Smith", "John Smyth") share a code."""
+    codes = {}
+    for letters, code in (("bfpv", "1"), ("cgjkqsxz", "2"), ("dt", "3"), ("l", "4"), ("mn", "5"), ("r", "6")):
+        for ch in letters:
+            codes[ch] = code
+    chars = [ch for ch in word.lower() if ch.isalpha()]
+    if not chars:
+        return ""
+    out, prev = [], codes.get(chars[0], "")
+    for ch in chars[1:]:
+        code = codes.get(ch, "")
+        if code and code != prev:
+            out.append(code)
+        if ch not in "hw":
+            prev = code
+    return (chars[0].upper() + "".join(out) + "000")[:4]
