@@ -6,14 +6,16 @@ their dated departures (rate per kg, capacity, load already sold, status), custo
 carriers), shipments (origin, destination, weight, cargo class, ready time, deadline), and the
 forwarder's bookings and transit declarations.
 
-A task asks to BOOK one to three shipments (level 5: also re-plan one whose booked route uses a
-departure the carrier cancelled) so that every shipment travels a connected chain of departures
-from its origin to its destination, each departure's cut-off is met (ready time at the origin,
-arrival plus the hub's handling time at a transfer), it arrives by its deadline, every carrier
-accepts its cargo class, no leg touches a hub on a day it is closed, no banned carrier is used,
-a transit declaration is filed for exactly the transfer hubs outside the origin country, and the
-total cost is the minimum possible (or within a budget). Departures' capacity is shared: the
-cheapest departure cannot carry two of the shipments at once.
+A task asks to BOOK one or two named shipments (level 5: also re-plan any booked shipment of the
+customer whose route uses a departure the carrier cancelled) so that every shipment travels a
+connected chain of at most two departures (one transfer) from its origin to its destination, each
+departure's cut-off is met (ready time at the origin, arrival plus the hub's handling time at a
+transfer), it arrives by its deadline, every carrier accepts its cargo class, no leg touches a hub
+on a day it is closed, no banned carrier is used, a transit declaration is filed for exactly the
+transfer hubs outside the origin country, the request's own limits hold (a hub to avoid, a carrier
+not to use, an earlier delivery time for one shipment, direct services only), and the total cost is
+the minimum possible (or within a budget). Departures' capacity is shared: the cheapest departure
+cannot carry two of the shipments at once.
 
 Cost of a leg: round(weight x rate x (1 + carrier fuel surcharge)), plus the hub's transfer fee when
 the leg leaves a hub other than the shipment's origin. The booking tool computes it.
@@ -22,8 +24,13 @@ Each level's scenario lives in its own region of the network and is built from a
 traps are known by construction (a cheaper carrier that refuses hazmat on the same lane, a cheaper
 path through a hub closed by a strike, a cheaper banned carrier, a cheaper departure that leaves
 before the cargo can reach it or arrives too late, a departure with room for only one of two
-shipments). The judge checks the final database and the answer; the optimum is found by exact
-enumeration, and the cost rule is "at most the optimum", so any optimal routing passes.
+shipments), with two ways through a transfer hub and a direct service, and a pool of the
+customer's pending shipments (other weights, ready times, deadlines, cargo classes). Each task
+draws its shipments from the pool, up to two request limits that change the optimal routing, and
+its objective; a draw is kept only if every rule stays breakable on its own within the cost bound
+(so the gate can prove the verifier checks it). The judge checks the final database and the answer;
+the optimum is found by exact enumeration, and the cost rule is "at most the optimum", so any
+optimal routing passes.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ toolbox = ToolBox()
 
 BASE = datetime.datetime(2026, 3, 2, 0, 0)  # a Monday
 CLASSES = ("general", "hazmat", "reefer")
-MAX_LEGS = 3
+MAX_LEGS = 2  # at most one transfer (a rule every task states)
 SERVICES_PAGE = 5
 DEPARTURES_PAGE = 8
 LIST_PAGE = 5
@@ -370,18 +377,60 @@ LEVEL_TOOLS = {
         "list_departures", "get_departure", "get_carrier", "get_customer", "quote_leg", "list_bookings",
         "list_declarations", "book_leg", "cancel_booking", "file_transit_declaration"),
 }
-MAX_CALLS = {1: 22, 2: 26, 3: 46, 4: 52, 5: 76}
+MAX_CALLS = {1: 22, 2: 26, 3: 46, 4: 52, 5: 70}
 
 
 # ---------------------------------------------------------------------------------------------
 # the planning core: a world view (from tools or from the db), route enumeration, joint optimum
 # ---------------------------------------------------------------------------------------------
 class _Rules:
-    def __init__(self, cargo: bool, closures: bool, bans: bool, customs: bool):
+    """The level's rules plus the request's own limits (a hub to avoid, a carrier not to use, an
+    earlier delivery time for one shipment, direct services only)."""
+
+    def __init__(self, cargo: bool, closures: bool, bans: bool, customs: bool, avoid_hub: str = "",
+                 avoid_carrier: str = "", deliver_by=None, direct: bool = False):
         self.cargo, self.closures, self.bans, self.customs = cargo, closures, bans, customs
+        self.avoid_hub, self.avoid_carrier, self.direct = avoid_hub, avoid_carrier, direct
+        self.deliver_by = tuple(deliver_by) if deliver_by else None
+        self.cutoffs = self.deadlines = True  # never relaxed in a task; relaxed to find rule breakers
+
+    @property
+    def active(self) -> frozenset:
+        """The level rules a chain's flags are checked against."""
+        key = (self.cutoffs, self.deadlines, self.cargo, self.closures, self.bans)
+        if getattr(self, "_active", (None,))[0] != key:
+            self._active = (key, frozenset(n for n, on in zip(("connections", "deadlines", "cargo", "closures",
+                                                                  "customer_rules"), key) if on))
+        return self._active[1]
+
+    def as_dict(self) -> dict:
+        return {"cargo": self.cargo, "closures": self.closures, "bans": self.bans, "customs": self.customs,
+                "avoid_hub": self.avoid_hub, "avoid_carrier": self.avoid_carrier,
+                "deliver_by": list(self.deliver_by) if self.deliver_by else None, "direct": self.direct}
+
+    def key(self) -> tuple:
+        return (self.cargo, self.closures, self.bans, self.customs, self.avoid_hub, self.avoid_carrier,
+                self.deliver_by, self.direct, self.cutoffs, self.deadlines)
+
+    def without(self, name: str) -> "_Rules":
+        """These rules with one constraint relaxed (named by its constraint id)."""
+        values = self.as_dict()
+        field = {"customer_rules": "bans"}.get(name, name)
+        if field in values:
+            values[field] = {"avoid_hub": "", "avoid_carrier": "", "deliver_by": None}.get(field, False)
+        out = _Rules(**values)
+        out.cutoffs, out.deadlines = name != "connections", name != "deadlines"
+        return out
+
+    def relaxable(self) -> list:
+        """The constraint ids a route choice alone can break under these rules."""
+        names = ["connections", "deadlines"] + [n for n, on in (("cargo", self.cargo), ("closures", self.closures),
+                                                                  ("customer_rules", self.bans)) if on]
+        return names + [n for n in EXTRAS if getattr(self, n)]
 
 
 RELAXED = _Rules(False, False, False, False)
+EXTRAS = ("avoid_hub", "avoid_carrier", "deliver_by", "direct")
 
 
 class _World:
@@ -394,6 +443,9 @@ class _World:
         self.carriers: dict = {}  # carrier -> {"accepts": set, "pct": int}
         self.banned: set = set()
         self.freed: dict = {}  # departure id -> kg released by planned cancellations
+        self.chains: dict = {}  # shipment key -> its chains (see `_chains`)
+        self.judged: dict = {}  # (shipment key, rules key) -> see `_judged`
+        self.routes: dict = {}  # (shipment key, rules key) -> see `_routes`
 
 
 def _db_world(db: dict, customer: str | None, origins) -> _World:
@@ -437,48 +489,149 @@ def _db_world(db: dict, customer: str | None, origins) -> _World:
     return w
 
 
-def _routes(world: _World, ship: dict, rules: _Rules) -> list[tuple[int, tuple]]:
-    """Every valid route for one shipment: (cost, ((departure id, service dict, departure dict), ...)),
-    cheapest first. Capacity is checked per leg here and jointly by `_joint`."""
+def _chains(world: _World, ship: dict) -> list:
+    """Every chain of at most MAX_LEGS running departures with room for the shipment, from its origin
+    to its destination, each leg leaving after the previous one: (cost, legs, broken) where legs are
+    (departure id, service dict, departure dict) and `broken` names the level rules the chain breaks
+    (connections, deadlines, cargo, closures, customer_rules). Cheapest first; cached on the world."""
+    key = (ship["id"], ship["origin"], ship["dest"], ship["weight"], ship["cargo"], ship["ready"], ship["deadline"])
+    cached = world.chains.get(key)
+    if cached is not None:
+        return cached
     out: list = []
     origin, dest, weight = ship["origin"], ship["dest"], ship["weight"]
 
-    def leg_ok(svc, dep):
-        if dep["status"] != "scheduled" or dep["remaining"] + world.freed.get(dep["id"], 0) < weight:
-            return False
-        if dep["arr"] > ship["deadline"]:
-            return False
-        carrier = world.carriers[svc["carrier"]]
-        if rules.cargo and ship["cargo"] not in carrier["accepts"]:
-            return False
-        if rules.bans and svc["carrier"] in world.banned:
-            return False
-        if rules.closures and (dep["dep"] // 24 in world.hubs[svc["origin"]]["closed"]
-                               or dep["arr"] // 24 in world.hubs[svc["dest"]]["closed"]):
-            return False
-        return True
-
-    def walk(hub, avail, legs, cost, visited):
+    def walk(hub, avail, after, legs, cost, broken, visited, carriers, hubs):
         for svc in world.services_from.get(hub, ()):
             nxt = svc["dest"]
-            if nxt in visited or (nxt != dest and len(legs) + 1 >= MAX_LEGS):
-                continue
-            if nxt != dest and nxt not in world.hubs:
+            if nxt in visited or (nxt != dest and (len(legs) + 1 >= MAX_LEGS or nxt not in world.hubs)):
                 continue
             fee = world.hubs[hub]["fee"] if hub != origin else 0
-            pct = world.carriers[svc["carrier"]]["pct"]
+            carrier = world.carriers[svc["carrier"]]
+            path_carriers, path_hubs = carriers | {svc["carrier"]}, hubs | {nxt}
+            static = set(broken)
+            if ship["cargo"] not in carrier["accepts"]:
+                static.add("cargo")
+            if svc["carrier"] in world.banned:
+                static.add("customer_rules")
+            closed_from, closed_to = world.hubs[hub]["closed"], world.hubs.get(nxt, {}).get("closed", ())
             for dep in world.departures.get(svc["id"], ()):
-                if dep["cutoff"] < avail or not leg_ok(svc, dep):
+                if dep["status"] != "scheduled" or dep["remaining"] + world.freed.get(dep["id"], 0) < weight:
+                    continue
+                if dep["dep"] <= after:
+                    continue
+                flags = set(static)
+                if dep["cutoff"] < avail:
+                    flags.add("connections")
+                if dep["dep"] // 24 in closed_from or dep["arr"] // 24 in closed_to:
+                    flags.add("closures")
+                leg = (dep["id"], svc, dep)
+                c = cost + _leg_cost(weight, dep["rate"], carrier["pct"], fee)
+                if nxt == dest:
+                    if dep["arr"] > ship["deadline"]:
+                        if "connections" in flags:
+                            continue  # late and unreachable: useless to every rule
+                        flags.add("deadlines")
+                    out.append((c, legs + (leg,), frozenset(flags), dep["arr"], path_carriers, path_hubs))
+                else:
+                    walk(nxt, dep["arr"] + world.hubs[nxt]["handling"], dep["dep"], legs + (leg,), c, flags, visited | {nxt},
+                         path_carriers, path_hubs)
+
+    walk(origin, ship["ready"], -1, (), 0, frozenset(), {origin}, frozenset(), frozenset({origin}))
+    out.sort(key=lambda r: (r[0], tuple(leg[0] for leg in r[1])))
+    world.chains[key] = out
+    return out
+
+
+def _broken(chain, ship: dict, rules: _Rules) -> frozenset:
+    """The rules of `rules` a chain breaks (a delivery after the shipment's own deadline counts as a
+    missed deadline only, not also as a missed requested delivery time)."""
+    _, legs, flags, arrival, carriers, hubs = chain
+    out = flags & rules.active
+    extra = []
+    if rules.direct and len(legs) > 1:
+        extra.append("direct")
+    if rules.avoid_carrier in carriers:
+        extra.append("avoid_carrier")
+    if rules.avoid_hub in hubs:
+        extra.append("avoid_hub")
+    if rules.deliver_by and rules.deliver_by[0] == ship["id"] and "deadlines" not in flags and arrival > rules.deliver_by[1]:
+        extra.append("deliver_by")
+    return out.union(extra) if extra else out
+
+
+def _judged(world: _World, ship: dict, rules: _Rules) -> dict:
+    """The shipment's chains that break exactly one rule of `rules`, by that rule, each cheapest
+    first; cached on the world."""
+    key = (ship["id"], ship["ready"], ship["deadline"], rules.key())
+    cached = world.judged.get(key)
+    if cached is None:
+        cached = world.judged[key] = {}
+        active = rules.active
+        near = world.judged.get((key[:3], active))  # the chains breaking at most one level rule
+        if near is None:
+            near = world.judged[(key[:3], active)] = [chain for chain in _chains(world, ship) if len(chain[2] & active) <= 1]
+        for chain in near:
+            broken = _broken(chain, ship, rules)
+            if len(broken) == 1:
+                cached.setdefault(next(iter(broken)), []).append(chain[:2])
+    return cached
+
+
+def _routes(world: _World, ship: dict, rules: _Rules) -> list[tuple[int, tuple]]:
+    """Every valid route for one shipment: (cost, ((departure id, service dict, departure dict), ...)),
+    cheapest first. Capacity is checked per leg here and jointly by `_joint`. (The same routes as the
+    chains `_broken` finds nothing wrong with, found by a walk that prunes as it goes; cached.)"""
+    key = (ship["id"], ship["ready"], ship["deadline"], rules.key())
+    cached = world.routes.get(key)
+    if cached is not None:
+        return cached
+    out: list = []
+    origin, dest, weight = ship["origin"], ship["dest"], ship["weight"]
+    deadline = ship["deadline"]
+    late = rules.deliver_by[1] if rules.deliver_by and rules.deliver_by[0] == ship["id"] else None
+    max_legs = 1 if rules.direct else MAX_LEGS
+
+    def walk(hub, avail, after, legs, cost, visited):
+        for svc in world.services_from.get(hub, ()):
+            nxt = svc["dest"]
+            if nxt in visited or (nxt != dest and (len(legs) + 1 >= max_legs or nxt not in world.hubs)):
+                continue
+            if svc["carrier"] == rules.avoid_carrier or rules.avoid_hub in (hub, nxt):
+                continue
+            carrier = world.carriers[svc["carrier"]]
+            if (rules.cargo and ship["cargo"] not in carrier["accepts"]) or (rules.bans and svc["carrier"] in world.banned):
+                continue
+            fee = world.hubs[hub]["fee"] if hub != origin else 0
+            closed_from, closed_to = world.hubs[hub]["closed"], world.hubs.get(nxt, {}).get("closed", ())
+            for dep in world.departures.get(svc["id"], ()):
+                if dep["status"] != "scheduled" or dep["remaining"] + world.freed.get(dep["id"], 0) < weight:
+                    continue
+                if dep["dep"] <= after or dep["cutoff"] < avail or dep["arr"] > deadline:
+                    continue
+                if rules.closures and (dep["dep"] // 24 in closed_from or dep["arr"] // 24 in closed_to):
                     continue
                 leg = (dep["id"], svc, dep)
-                c = cost + _leg_cost(weight, dep["rate"], pct, fee)
+                c = cost + _leg_cost(weight, dep["rate"], carrier["pct"], fee)
                 if nxt == dest:
-                    out.append((c, tuple(legs) + (leg,)))
+                    if late is None or dep["arr"] <= late:
+                        out.append((c, legs + (leg,)))
                 else:
-                    walk(nxt, dep["arr"] + world.hubs[nxt]["handling"], legs + [leg], c, visited | {nxt})
+                    walk(nxt, dep["arr"] + world.hubs[nxt]["handling"], dep["dep"], legs + (leg,), c, visited | {nxt})
 
-    walk(origin, ship["ready"], [], 0, {origin})
-    out.sort(key=lambda r: (r[0], tuple(l[0] for l in r[1])))
+    walk(origin, ship["ready"], -1, (), 0, {origin})
+    out.sort(key=lambda r: (r[0], tuple(leg[0] for leg in r[1])))
+    world.routes[key] = out
+    return out
+
+
+def _breakers(world: _World, ship: dict, rules: _Rules, rule: str, limit: int) -> list:
+    """Routes for one shipment that break `rule` and nothing else of `rules`, costing at most `limit`."""
+    out = []
+    for route in _judged(world, ship, rules).get(rule, ()):
+        if route[0] > limit:
+            break
+        out.append(route)
     return out
 
 
@@ -562,6 +715,7 @@ GENERAL_ONLY = 4  # this many carriers (drawn per database) carry general cargo 
 CUSTOMER_NAMES = ("Halvorsen Chemicals", "Brightwater Foods", "Castellan Pharma", "Ostara Textiles",
                   "Lumen Devices", "Corvid Tools", "Aldercrest Paints", "Marisol Produce", "Tessaro Glass",
                   "Northfold Paper", "Quillon Instruments", "Verdant Seeds", "Ironmere Metals", "Saffra Cosmetics")
+EXTRA_SHIPMENTS = {1: 7, 2: 6, 3: 3, 4: 3, 5: 4}
 CLOSURE_REASONS = ("dock workers' strike", "customs system outage", "public holiday", "flood damage at the yard")
 
 
@@ -668,7 +822,7 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
     rng = b.rng
     b.start_region()
     r = rng.randint(1, 2)  # the day the first shipment is ready
-    n_home = {1: 2, 2: 2, 3: 4, 4: 3, 5: 5}[level]
+    n_home = {1: 3, 2: 3, 3: 5, 4: 4, 5: 4}[level]
     home = b.country_with(n_home)
     o1 = b.hub(home, rng.randint(2, 6), rng.randrange(2000, 6000, 50))
     if level >= 4:
@@ -695,6 +849,15 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
     ad = b.departures_for(s_ad, {k: v * (jitter() if k not in (r + 2,) else 1) for k, v in ad_eff.items()})
     s_od = b.service(k_od, o1, d, 10, 3, 40, mode="road")
     b.departures_for(s_od, {day: (e_oa + e_ad) * rng.uniform(1.5, 1.9) for day in range(r, r + 4)})
+    # a second way through a domestic hub B: a little dearer, five hours faster, with the same kind of
+    # traps (O1->B lands at 08:00, B's 4 h handling misses that day's 10:00 cut-off; later B->D
+    # departures are cheaper but late)
+    hb = b.hub(home, 4, rng.randrange(2500, 7000, 50))
+    e_ob, e_bd = e_oa * rng.uniform(1.0, 1.15), e_ad * rng.uniform(1.02, 1.15)
+    s_ob = b.service(rng.choice(regular), o1, hb, 12, 3, 20)
+    b.departures_for(s_ob, {r - 1: e_ob * 0.9 * jitter(), r: e_ob, r + 1: e_ob * 1.08 * jitter(), r + 2: e_ob * 1.1 * jitter()})
+    s_bd = b.service(rng.choice(regular), hb, d, 14, 4, 30, mode=rng.choice(("road", "rail")))
+    b.departures_for(s_bd, {k: v * e_bd / e_ad * jitter() for k, v in ad_eff.items()})
 
     customer = b.customer(customer_names.pop())
     if level >= 4:
@@ -710,10 +873,12 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
     s1 = b.shipment(customer, o1, d, w1, cargo1, ready1, deadline1)
     ships = [s1]
 
-    if level >= 2:  # a cheaper carrier on the first lane that refuses hazmat
+    if level >= 2:  # cheaper carriers on the first lanes (to A and to B) that refuse hazmat and reefer cargo
         k_x = b.carrier(general_only=True)
         s_x = b.service(k_x, o1, a, 17, 4, 18)
         b.departures_for(s_x, {day: e_oa * rng.uniform(0.8, 0.88) for day in range(r - 1, r + 3)})
+        s_x2 = b.service(b.carrier(general_only=True), o1, hb, 12, 3, 20)
+        b.departures_for(s_x2, {day: e_ob * rng.uniform(0.8, 0.88) for day in range(r - 1, r + 3)})
 
     if level >= 3:
         # the second shipment needs the same A->D departure, which has room for only one of them
@@ -721,7 +886,7 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
         k_o2 = rng.choice(regular)
         e_o2a = rng.randint(90, 160)
         s_o2a = b.service(k_o2, o2, a, 16, 3, 12)
-        b.departures_for(s_o2a, {r: e_o2a * 1.02, r + 1: e_o2a, r + 2: e_o2a * 1.05, r + 3: e_o2a * 1.04})
+        o2a = b.departures_for(s_o2a, {r: e_o2a * 1.02, r + 1: e_o2a, r + 2: e_o2a * 1.05, r + 3: e_o2a * 1.04})
         k_o2d = rng.choice(regular)
         s_o2d = b.service(k_o2d, o2, d, 12, 4, 34)
         b.departures_for(s_o2d, {day: (e_o2a + e_ad) * rng.uniform(1.8, 2.2) for day in range(r + 1, r + 4)})
@@ -750,24 +915,15 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
 
     stale = []
     if level >= 5:
-        # a third shipment booked on a route whose first departure the carrier has since cancelled
-        o3 = b.hub(home, rng.randint(2, 6), rng.randrange(2000, 6000, 50))
-        e = b.hub(home, 6, rng.randrange(3000, 6000, 50))
-        k_e1, k_e2, k_e3 = (rng.choice(regular) for _ in range(3))
-        e_o3e, e_ed = rng.randint(60, 120), rng.randint(150, 260)
-        s_o3e = b.service(k_e1, o3, e, 14, 3, 8)
-        o3e = b.departures_for(s_o3e, {day: e_o3e * rng.uniform(0.95, 1.08) for day in range(r, r + 3)})
-        s_ed = b.service(k_e2, e, d, 19, 5, 30)
-        ed = b.departures_for(s_ed, {day: e_ed * rng.uniform(0.95, 1.08) for day in range(r + 1, r + 4)})
-        s_o3d = b.service(k_e3, o3, d, 11, 4, 40)
-        b.departures_for(s_o3d, {day: (e_o3e + e_ed) * rng.uniform(1.6, 2.0) for day in range(r, r + 3)})
+        # a third shipment, booked out of O2 on a route whose first departure the carrier has since
+        # cancelled: it needs new bookings, and competes for the tight A->D departure too
         w3 = rng.randrange(150, 600, 10)
-        ready3 = r * 24 + rng.randint(8, 10)
+        ready3 = r * 24 + rng.randint(8, 11)
         deadline3 = (r + 4) * 24 + 1 + rng.randint(4, 20)
-        s3 = b.shipment(customer, o3, d, w3, "general", ready3, deadline3)
+        s3 = b.shipment(customer, o2, d, w3, "general", ready3, deadline3)
         ships.append(s3)
-        stale = [b.booking(s3, o3e[r]), b.booking(s3, ed[r + 1])]
-        b.departures[o3e[r]]["status"] = "cancelled"
+        stale = [b.booking(s3, o2a[r]), b.booking(s3, ad[r + 1])]
+        b.departures[o2a[r]]["status"] = "cancelled"
         # the customer's other shipments: one delivered, one validly booked
         done = b.shipment(customer, o1, d, rng.randrange(150, 600, 10), "general", (r - 2) * 24 + 8, (r + 1) * 24)
         b.shipments[done]["delivered"] = True
@@ -777,18 +933,33 @@ def _scenario(b: _Builder, level: int, customer_names: list) -> dict:
     if banned_carrier:  # the customer also refuses a carrier that does not serve this region
         b.customers[customer]["banned"] = [banned_carrier, b.carrier()]
         b.customers[customer]["notes"] = "Refuses the listed carriers after past incidents."
-    # distractor lanes: back from the transfer hub, and out to a hub of an earlier region
-    k_back = rng.choice(regular)
-    s_back = b.service(k_back, a, o1, 9, 4, 12)
-    b.departures_for(s_back, {day: e_oa * rng.uniform(0.9, 1.2) for day in range(r, r + 3)})
+    # a distractor lane: out to a hub of an earlier region
     elsewhere = sorted(h for h in b.hubs if h not in b.region_hubs)
     if elsewhere and rng.random() < 0.6:
         s_out = b.service(k_od, o1, rng.choice(elsewhere), 13, 4, rng.randint(10, 30))
         b.departures_for(s_out, {day: e_oa * rng.uniform(0.8, 1.3) for day in range(r - 1, r + 2)})
     # a shipment of another customer in the same region (must stay untouched)
+    # more pending shipments of the customer on the region's lanes (levels 1-4 draw their task's
+    # shipments from this pool): other weights, ready days and hours, deadlines and cargo classes
+    pool = ships[:2]  # (the third shipment of level 5 is the booked one to re-plan)
+    origins = [o1, o1] + ([o2] if level >= 3 else [])
+    for _ in range(EXTRA_SHIPMENTS[level]):
+        origin = rng.choice(origins)
+        # ready the day before only in the afternoon (after that day's cut-offs), else in the morning
+        # (before the O1->B cut-off): that keeps a cheaper, unreachable departure in every route's
+        # neighbourhood, so that each rule can be shown to matter. Level 2 books one shipment, whose
+        # cargo class must be at stake: not general, and on a day the general-only carriers run.
+        day = rng.randint(r - 1 if level != 2 else r, r + 1) if origin == o1 else rng.randint(r, r + 1)
+        hour = rng.randint(14, 16) if day == r - 1 else rng.randint(6, 9)
+        if level == 1:
+            cargo = "general"
+        else:
+            cargo = rng.choice(("hazmat", "reefer", "hazmat") if level == 2 else ("hazmat", "general", "reefer", "hazmat"))
+        deadline = (day + (4 if level <= 2 else 5)) * 24 + 1 + rng.randint(4, 20)
+        pool.append(b.shipment(customer, origin, d, rng.randrange(150, 700, 10), cargo, day * 24 + hour, deadline))
     decoy_customer = b.customer(customer_names.pop())
     decoy = b.shipment(decoy_customer, o1, d, rng.randrange(100, 400, 10), "general", r * 24 + 7, (r + 6) * 24)
-    return {"shipments": ships, "customer": customer, "stale": stale, "decoy": decoy, "ready_day": r}
+    return {"shipments": ships, "pool": pool, "customer": customer, "stale": stale, "decoy": decoy, "ready_day": r}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -799,15 +970,35 @@ INTROS = (
     "Please route and book {what}.",
     "We need {what} booked through the network.",
 )
+AVOID_HUB_RULE = (
+    " Route nothing through {hub} ({city}) this time: no leg may leave from or arrive at that hub.",
+    " Keep the cargo away from hub {hub} in {city}: no departure from it and no arrival into it.",
+    " Hub {hub} ({city}) is off limits for these bookings.",
+)
+AVOID_CARRIER_RULE = (
+    " Do not book any leg with carrier {carrier}.",
+    " Carrier {carrier} must not be used for these bookings.",
+    " Leave carrier {carrier} out of it entirely.",
+)
+DELIVER_BY_RULE = (
+    " Shipment {sid} must now arrive by {time} at the latest, earlier than its recorded deadline.",
+    " The receiver of {sid} needs it by {time}; it has to arrive no later than that.",
+    " {sid} has a tighter delivery time than its record shows: it must arrive by {time}.",
+)
+DIRECT_RULE = (
+    " Use direct services only: every shipment travels on a single leg, without any transfer.",
+    " No transfers this time: book each shipment on one direct departure.",
+    " Each shipment must go on one direct service from its origin to its destination.",
+)
 BASE_RULES = (
     " Each shipment must travel a connected chain of departures from its origin hub to its destination hub "
-    "(book every leg), made before each departure's cut-off: at the origin the cargo is there from its ready "
+    "(book every leg; at most two legs, i.e. one transfer), made before each departure's cut-off: at the origin the cargo is there from its ready "
     "time; at a transfer hub it can make a departure only if it arrived at least the hub's handling time before "
     "that departure's cut-off. It must arrive by its deadline.",
-    " Every shipment needs booked legs forming one chain from origin to destination. A leg is only reachable if "
+    " Every shipment needs booked legs forming one chain from origin to destination, with at most one transfer. A leg is only reachable if "
     "the cargo is at the hub by the departure's cut-off: from the ready time at the origin, and from arrival plus "
     "the hub's handling hours at a transfer. Each shipment must be delivered by its deadline.",
-    " Book, for each shipment, the departures of one continuous route from its origin to its destination. Cut-offs "
+    " Book, for each shipment, the departures of one continuous route (one transfer at most) from its origin to its destination. Cut-offs "
     "are hard: the cargo must be at the hub by then (ready time at the origin, arrival plus the hub's handling "
     "time at a connection). Delivery must happen no later than the shipment's deadline.",
 )
@@ -858,12 +1049,12 @@ ANSWER_NOTE = (
     " Leave all other records alone; submit the total cost and the list of booking ids.",
 )
 L5_WHAT = (
-    "every shipment of customer {customer} that is still pending, and re-plan any of its booked shipments whose "
-    "route uses a departure the carrier has cancelled (cancel those bookings first)",
-    "all of customer {customer}'s pending shipments; also, if one of its booked shipments relies on a departure "
-    "that was cancelled, cancel that shipment's bookings and book it again",
-    "customer {customer}'s shipments that await transport, including any booked shipment whose route contains a "
-    "cancelled departure (its bookings must be cancelled and replaced)",
+    "customer {customer}'s {what}, and re-plan any of the customer's booked shipments whose route uses a "
+    "departure the carrier has cancelled (cancel those bookings first); its other shipments stay as they are",
+    "{what} of customer {customer}; also, if one of that customer's booked shipments relies on a departure that "
+    "was cancelled, cancel that shipment's bookings and book it again (leave its other shipments alone)",
+    "{what} (customer {customer}), plus any booked shipment of the same customer whose route contains a "
+    "cancelled departure: its bookings must be cancelled and replaced. Nothing else of the customer changes",
 )
 
 ANSWER_SCHEMA = {
@@ -879,6 +1070,87 @@ ANSWER_SCHEMA = {
 
 def _level_rules(level: int) -> _Rules:
     return _Rules(cargo=level >= 2, closures=level >= 3, bans=level >= 4, customs=level >= 4)
+
+
+PICK = {1: 1, 2: 1, 3: 2, 4: 2, 5: 2}  # how many of the region's pending shipments a task names
+EXTRA_COUNTS = {1: (0, 1, 1), 2: (0, 1, 1, 2), 3: (0, 1, 1, 2), 4: (0, 1, 2), 5: (1, 1, 2)}
+
+
+def _task_world(db: dict, customer: str, ships: list, stale: list) -> _World:
+    """The planner's world for a task: the network around its shipments, with the capacity that
+    cancelling the stale bookings frees."""
+    world = _db_world(db, customer, [db["shipments"][x]["origin"] for x in ships])
+    for bid in stale:
+        b = db["bookings"][bid]
+        world.freed[b["departure"]] = world.freed.get(b["departure"], 0) + b["weight"]
+    return world
+
+
+def _route_costs(world: _World, views: list, chosen, rules: _Rules) -> list:
+    """The cost of each shipment's route in a joint choice."""
+    out = []
+    for view, legs in zip(views, chosen):
+        ids = tuple(leg[0] for leg in legs)
+        out.append(next(c for c, other in _routes(world, view, rules) if tuple(leg[0] for leg in other) == ids))
+    return out
+
+
+def _breaking_routings(world: _World, views: list, chosen, costs: list, rules: _Rules, rule: str, slack: int):
+    """Joint routings (departure ids per shipment) in which one shipment's route breaks `rule` and
+    nothing else, every other route is valid, the departures have room for all, and the total is
+    within the optimum plus `slack`: first one route swapped, then (when the swap would overfill a
+    departure) the others re-planned around it."""
+    routing = [[leg[0] for leg in legs] for legs in chosen]
+    weights = [v["weight"] for v in views]
+    for i, view in enumerate(views):
+        used: dict = {}
+        for j, legs in enumerate(chosen):
+            if j != i:
+                for leg in legs:
+                    used[leg[0]] = used.get(leg[0], 0) + weights[j]
+        for _, legs in _breakers(world, view, rules, rule, costs[i] + slack)[:12]:
+            if all(used.get(leg[0], 0) + weights[i] <= leg[2]["remaining"] + world.freed.get(leg[0], 0) for leg in legs):
+                yield [[leg[0] for leg in legs] if j == i else list(r) for j, r in enumerate(routing)]
+    bound = sum(costs) + slack
+    for i, view in enumerate(views):
+        lists = [_breakers(world, v, rules, rule, bound) if j == i else _routes(world, v, rules) for j, v in enumerate(views)]
+        found = _joint(views, lists, world, keep=1)
+        if found and found[0][0] <= bound:
+            yield [[leg[0] for leg in legs] for legs in found[0][1]]
+
+
+def _provable(world: _World, views: list, best: list, rules: _Rules, slack: int = 0) -> bool:
+    """Can the gate break every rule alone? Each rule a route choice can break needs a joint routing
+    breaking that rule only within the bound (see `_breaking_routings`); the cost rule needs a
+    second joint choice of another total."""
+    if len(best) < 2:
+        return False
+    costs = _route_costs(world, views, best[0][1], rules)
+    return all(next(_breaking_routings(world, views, best[0][1], costs, rules, rule, slack), None) is not None
+               for rule in rules.relaxable())
+
+
+def _routing(best: list) -> tuple:
+    """The departures of a joint choice (or None when there is none)."""
+    return tuple(tuple(leg[0] for leg in legs) for legs in best[0][1]) if best else None
+
+
+def _extra_options(db: dict, world: _World, views: list, chosen, rules: _Rules) -> list:
+    """Request limits that would touch the optimal routing `chosen` (one route per shipment): its
+    transfer hubs, its carriers, an earlier delivery time for a shipment that an earlier-arriving
+    route can still meet, and direct services only."""
+    options = []
+    hubs = sorted({legs[1][1]["origin"] for legs in chosen if len(legs) > 1})
+    options += [("avoid_hub", h) for h in hubs]
+    options += [("avoid_carrier", c) for c in sorted({leg[1]["carrier"] for legs in chosen for leg in legs})]
+    for view, legs in zip(views, chosen):
+        arrival = legs[-1][2]["arr"]
+        earlier = [r[1][-1][2]["arr"] for r in _routes(world, view, rules) if r[1][-1][2]["arr"] < arrival]
+        if earlier:
+            options.append(("deliver_by", [view["id"], max(max(earlier), (arrival - 1) // 6 * 6)]))
+    if hubs:
+        options.append(("direct", True))
+    return options
 
 
 def _ship_view(db: dict, sid: str) -> dict:
@@ -923,21 +1195,45 @@ class ShippingRoutes(Family):
 
     # ---- tasks -----------------------------------------------------------------------------
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
+        """Levels 1-4 draw the shipments from the region's pool of the customer's pending shipments
+        (one at levels 1-2, two at 3-4); level 5 takes the customer's whole picture. Then up to two
+        request limits that change the optimal routing (a hub to avoid, a carrier not to use, an
+        earlier delivery for one shipment, direct services only), and the objective (the minimum,
+        or from level 2 sometimes a budget between the best and the second-best total)."""
         meta = db["meta"][str(level)]
-        ships = list(meta["shipments"])
         rules = _level_rules(level)
-        world = _db_world(db, meta["customer"] if rules.bans else None, [db["shipments"][x]["origin"] for x in ships])
-        for bid in meta["stale"]:
-            b = db["bookings"][bid]
-            world.freed[b["departure"]] = world.freed.get(b["departure"], 0) + b["weight"]
-        views = [_ship_view(db, s) for s in ships]
-        best = _joint(views, [_routes(world, v, rules) for v in views], world, keep=2)
+        rebook = sorted({db["bookings"][bid]["shipment"] for bid in meta["stale"]})
+        world = _task_world(db, meta["customer"], meta["pool"] + rebook, meta["stale"])
+        for _ in range(8):
+            named = sorted(rng.sample(meta["pool"], PICK[level]))
+            ships = named + rebook
+            views = [_ship_view(db, s) for s in ships]
+            best = _joint(views, [_routes(world, v, rules) for v in views], world, keep=2)
+            if _provable(world, views, best, rules):
+                break
+        wanted = rng.choice(EXTRA_COUNTS[level])
+        if best and wanted:
+            options = _extra_options(db, world, views, best[0][1], rules)
+            rng.shuffle(options)
+            for name, value in options:
+                if wanted == 0:
+                    break
+                if getattr(rules, name):
+                    continue
+                trial = _Rules(**{**rules.as_dict(), name: value})
+                found = _joint(views, [_routes(world, v, trial) for v in views], world, keep=2)
+                # every limit must bite (without it the optimal routing would be another one), and
+                # every rule must stay breakable on its own
+                if found and _provable(world, views, found, trial) and all(
+                        _routing(_joint(views, [_routes(world, v, trial.without(x)) for v in views], world, keep=1))
+                        != _routing(found) for x in EXTRAS if getattr(trial, x)):
+                    rules, best, wanted = trial, found, wanted - 1
         optimum = best[0][0] if best else 0
         budget = None
-        if level >= 2 and len(best) == 2 and best[1][0] - optimum >= 400 and rng.random() < 0.4:
+        if best and len(best) == 2 and best[1][0] - optimum >= 400 and rng.random() < 0.4:
             budget = optimum + (best[1][0] - optimum) // 2
         constraints = [
-            ("routes", "every shipment has exactly one connected chain of active bookings from origin to destination on running departures"),
+            ("routes", "every shipment has exactly one connected chain of at most two active bookings from origin to destination on running departures"),
             ("connections", "every leg's cut-off is met (ready time, or arrival plus handling at the transfer hub)"),
             ("deadlines", "every shipment arrives by its deadline"),
         ]
@@ -949,6 +1245,15 @@ class ShippingRoutes(Family):
             constraints.append(("customer_rules", "no carrier the customer refuses is used"))
         if rules.customs:
             constraints.append(("customs", "transit declarations filed for exactly the transfer hubs abroad"))
+        if rules.avoid_hub:
+            constraints.append(("avoid_hub", f"no leg departs from or arrives at {rules.avoid_hub}"))
+        if rules.avoid_carrier:
+            constraints.append(("avoid_carrier", f"no leg is run by carrier {rules.avoid_carrier}"))
+        if rules.deliver_by:
+            constraints.append(("deliver_by", f"{rules.deliver_by[0]} arrives by {_ts(rules.deliver_by[1])} "
+                                              "(a delivery after its own deadline counts as a missed deadline)"))
+        if rules.direct:
+            constraints.append(("direct", "every shipment travels on a single leg"))
         constraints += [
             ("cost", "the total cost is the minimum possible" if budget is None else "the total cost is within the budget"),
             ("reported_cost", "the answer's total cost equals the cost of the shipments' active bookings"),
@@ -958,16 +1263,16 @@ class ShippingRoutes(Family):
         spec = {
             "constraints": [{"id": cid, "text": text} for cid, text in constraints],
             "shipments": ships,
+            "named": named,
             "customer": meta["customer"],
             "stale": list(meta["stale"]),
             "cost_bound": optimum if budget is None else budget,
             "objective": "min" if budget is None else "budget",
-            "rules": {"cargo": rules.cargo, "closures": rules.closures, "bans": rules.bans, "customs": rules.customs},
+            "rules": rules.as_dict(),
         }
-        if level < 5:
-            what = "shipment " + ships[0] if len(ships) == 1 else "shipments " + ", ".join(ships[:-1]) + " and " + ships[-1]
-        else:
-            what = rng.choice(L5_WHAT).format(customer=meta["customer"])
+        what = "shipment " + named[0] if len(named) == 1 else "shipments " + ", ".join(named[:-1]) + " and " + named[-1]
+        if level == 5:
+            what = rng.choice(L5_WHAT).format(customer=meta["customer"], what=what)
         text = rng.choice(INTROS).format(what=what) + rng.choice(BASE_RULES) + rng.choice(COST_NOTE)
         if rules.cargo:
             text += rng.choice(CARGO_RULE)
@@ -977,8 +1282,17 @@ class ShippingRoutes(Family):
             text += rng.choice(CUSTOMER_RULE)
         if rules.customs:
             text += rng.choice(CUSTOMS_RULE)
+        if rules.avoid_hub:
+            hub = db["hubs"][rules.avoid_hub]
+            text += rng.choice(AVOID_HUB_RULE).format(hub=rules.avoid_hub, city=hub["city"])
+        if rules.avoid_carrier:
+            text += rng.choice(AVOID_CARRIER_RULE).format(carrier=rules.avoid_carrier)
+        if rules.deliver_by:
+            text += rng.choice(DELIVER_BY_RULE).format(sid=rules.deliver_by[0], time=_ts(rules.deliver_by[1]))
+        if rules.direct:
+            text += rng.choice(DIRECT_RULE)
         if budget is None:
-            text += rng.choice(OBJECTIVE_MIN) if len(ships) > 1 else " Keep its cost as low as possible."
+            text += rng.choice(OBJECTIVE_MIN) if len(ships) > 1 or level == 5 else " Keep its cost as low as possible."
         else:
             text += rng.choice(OBJECTIVE_BUDGET).format(budget=budget / 100)
         text += rng.choice(ANSWER_NOTE)
@@ -1003,6 +1317,9 @@ class ShippingRoutes(Family):
         for v in final_db["declarations"].values():
             if v["shipment"] in task_set:
                 filed_by[v["shipment"]].append(v["hub"])
+        extra = spec["rules"]
+        for key in EXTRAS:
+            held[key] = True
         for sid in ships:
             s = final_db["shipments"][sid]
             legs = []
@@ -1019,9 +1336,11 @@ class ShippingRoutes(Family):
                 if svc["origin"] != hub or deps[did]["status"] != "scheduled":
                     chain = False
                 hub = svc["dest"]
-            if hub != s["dest"]:
+            if hub != s["dest"] or len(legs) > MAX_LEGS:
                 chain = False
             held["routes"] &= chain
+            if extra.get("direct") and len(legs) > 1:
+                held["direct"] = False
             avail = s["ready"]
             for dep, cutoff, arr, did in legs:
                 svc = services[deps[did]["service"]]
@@ -1035,8 +1354,14 @@ class ShippingRoutes(Family):
                     held["closures"] = False
                 if svc["carrier"] in banned:
                     held["customer_rules"] = False
+                if extra.get("avoid_hub") in (svc["origin"], svc["dest"]):
+                    held["avoid_hub"] = False
+                if svc["carrier"] == extra.get("avoid_carrier"):
+                    held["avoid_carrier"] = False
             if legs and legs[-1][2] > s["deadline"]:
                 held["deadlines"] = False
+            elif legs and extra.get("deliver_by") and extra["deliver_by"][0] == sid and legs[-1][2] > extra["deliver_by"][1]:
+                held["deliver_by"] = False
             home = hubs[s["origin"]]["country"]
             expected = {services[deps[did]["service"]]["origin"] for _, _, _, did in legs[1:]}
             expected = {h for h in expected if h != s["origin"] and hubs[h]["country"] != home}
@@ -1063,6 +1388,7 @@ class ShippingRoutes(Family):
         keep = {"routes", "connections", "deadlines", "cost", "reported_cost", "reported_bookings", "no_side_effects"}
         keep |= {k for k, flag in (("cargo", rules["cargo"]), ("closures", rules["closures"]),
                                    ("customer_rules", rules["bans"]), ("customs", rules["customs"])) if flag}
+        keep |= {k for k in EXTRAS if rules.get(k)}
         return {k: v for k, v in held.items() if k in keep}
 
     # ---- reference and baselines ---------------------------------------------------------------
@@ -1080,11 +1406,9 @@ class ShippingRoutes(Family):
                 if page >= res["pages"]:
                     break
                 page += 1
-            wanted = []
+            wanted = list(spec["named"])
             for item in listed:
-                if item["status"] == "pending":
-                    wanted.append(item["shipment_id"])
-                elif item["status"] == "booked" and careful:
+                if item["status"] == "booked" and careful:
                     active = [bk for bk in agent.call("list_bookings", shipment_id=item["shipment_id"])["bookings"]
                               if bk["status"] == "active"]
                     if any(agent.call("get_departure", departure_id=bk["departure_id"])["status"] != "scheduled"
@@ -1116,8 +1440,8 @@ class ShippingRoutes(Family):
                                   "dest": x["destination"], "transit": x["transit_hours"]} for x in found]
             return explored[hub]
 
-        useful_services: dict = {}
-        useful_hubs: set = set()
+        # every path of at most MAX_LEGS services from each shipment's origin to its destination
+        paths: list = []
         for ship in ships:
             def walk(hub, path, visited):
                 for svc in services_from(hub):
@@ -1125,28 +1449,38 @@ class ShippingRoutes(Family):
                     if nxt in visited:
                         continue
                     if nxt == ship["dest"]:
-                        for step in path + [svc]:
-                            useful_services[step["id"]] = step
-                            useful_hubs.update((step["origin"], step["dest"]))
+                        paths.append((ship, path + [svc]))
                     elif len(path) + 1 < MAX_LEGS:
                         walk(nxt, path + [svc], visited | {nxt})
 
             walk(ship["origin"], [], {ship["origin"]})
-        for svc in sorted(useful_services.values(), key=lambda x: x["id"]):
-            world.services_from.setdefault(svc["origin"], []).append(svc)
-        for hub in sorted(useful_hubs):
-            h = agent.call("get_hub", hub_id=hub)
-            closed = set()
-            if careful and level >= 3:
-                closed = {_day_of(n["date"]) for n in agent.call("get_hub_notices", hub_id=hub)["closed"]}
-            world.hubs[hub] = {"country": h["country"], "handling": h["handling_hours"],
-                               "fee": round(h["transfer_fee"] * 100), "closed": closed}
-        for carrier in sorted({svc["carrier"] for svc in useful_services.values()}):
+        rules = _Rules(**spec["rules"]) if careful else RELAXED
+        # the careful agent leaves out what the request or the customer rules out before looking further
+        paths = [(ship, path) for ship, path in paths
+                 if not any(svc["carrier"] == rules.avoid_carrier or rules.avoid_hub in (svc["origin"], svc["dest"])
+                            or (rules.bans and svc["carrier"] in world.banned) for svc in path)]
+        for carrier in sorted({svc["carrier"] for _, path in paths for svc in path}):
             if careful:
                 c = agent.call("get_carrier", carrier_id=carrier)
                 world.carriers[carrier] = {"accepts": set(c["accepts"]), "pct": c["fuel_surcharge_pct"]}
             else:  # the careless agent compares sticker rates and never opens a carrier's terms
                 world.carriers[carrier] = {"accepts": set(CLASSES), "pct": 0}
+        if rules.cargo:
+            paths = [(ship, path) for ship, path in paths
+                     if all(ship["cargo"] in world.carriers[svc["carrier"]]["accepts"] for svc in path)]
+        useful_services = {svc["id"]: svc for _, path in paths for svc in path}
+        for svc in sorted(useful_services.values(), key=lambda x: x["id"]):
+            world.services_from.setdefault(svc["origin"], []).append(svc)
+        transfers = {svc["origin"] for _, path in paths for svc in path[1:]}
+        looked_up = transfers | ({ship["origin"] for ship in ships} if rules.customs else set())
+        for hub in sorted({h for svc in useful_services.values() for h in (svc["origin"], svc["dest"])}):
+            # a hub's record matters at a transfer (fee, handling, country) and, for customs, at the origin
+            h = agent.call("get_hub", hub_id=hub) if hub in looked_up else {}
+            closed = set()
+            if rules.closures:
+                closed = {_day_of(n["date"]) for n in agent.call("get_hub_notices", hub_id=hub)["closed"]}
+            world.hubs[hub] = {"country": h.get("country"), "handling": h.get("handling_hours", 0),
+                               "fee": round(h.get("transfer_fee", 0) * 100), "closed": closed}
         for sid in sorted(useful_services):
             items, page = [], 1
             while True:
@@ -1167,7 +1501,7 @@ class ShippingRoutes(Family):
 
     def reference(self, task: Task, agent: Agent):
         ships, world, stale = self._explore(task, agent, careful=True)
-        rules = _level_rules(task.level)
+        rules = _Rules(**task.spec["rules"])
         best = _joint(ships, [_routes(world, s, rules) for s in ships], world, keep=1)
         for bk in stale:
             agent.call("cancel_booking", booking_id=bk["booking_id"])
@@ -1236,7 +1570,7 @@ class ShippingRoutes(Family):
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
         spec = task.spec
         final_ref, _ = _apply(db, [c for c in reference.calls if toolbox[c.name].spec.writes])
-        world = _db_world(db, None, ())
+        world = _task_world(db, spec["customer"], spec["shipments"], spec["stale"])
         views = [_ship_view(db, s) for s in spec["shipments"]]
         routing = []
         for sid in spec["shipments"]:
@@ -1253,20 +1587,14 @@ class ShippingRoutes(Family):
             return [_filings(world, v, legs_of(route)) for v, route in zip(views, rt)]
 
         base_filings = filings_for(routing)
-        by_service: dict = {}
-        for did, d in sorted(db["departures"].items(), key=lambda kv: kv[1]["day"]):
-            by_service.setdefault(d["service"], []).append(did)
-
-        def swapped(i, j, new):
-            rt = [list(r) for r in routing]
-            rt[i][j] = new
-            return rt
-
-        def lane_twins(did):
-            s = db["services"][db["departures"][did]["service"]]
-            day = db["departures"][did]["day"]
-            return [o for o, d in sorted(db["departures"].items()) if o != did and d["day"] == day
-                    and db["services"][d["service"]]["origin"] == s["origin"] and db["services"][d["service"]]["dest"] == s["dest"]]
+        rules = _Rules(**spec["rules"])
+        relaxable = rules.relaxable()
+        own = [sum(b["cost"] for b in final_ref["bookings"].values() if b["shipment"] == sid and b["status"] == "active")
+               for sid in spec["shipments"]]
+        slack = spec["cost_bound"] - sum(own)
+        index = {dep["id"]: (dep["id"], svc, dep) for svcs in world.services_from.values() for svc in svcs
+                 for dep in world.departures.get(svc["id"], ())}
+        chosen = [tuple(index[did] for did in route) for route in routing]
 
         def candidates(cid):
             if cid == "routes":
@@ -1275,37 +1603,18 @@ class ShippingRoutes(Family):
                         rt = [list(r) for r in routing]
                         rt[i] = cut
                         yield rt, filings_for(rt), (), None
-            elif cid in ("connections", "deadlines"):
-                for i, route in enumerate(routing):
-                    order = range(len(route) - 1, -1, -1) if cid == "deadlines" else range(len(route))
-                    for j in order:
-                        for other in by_service[db["departures"][route[j]]["service"]]:
-                            if other != route[j]:
-                                rt = swapped(i, j, other)
-                                yield rt, filings_for(rt), (), None
-            elif cid in ("cargo", "customer_rules"):
-                for i, route in enumerate(routing):
-                    for j, did in enumerate(route):
-                        for other in lane_twins(did):
-                            rt = swapped(i, j, other)
-                            yield rt, filings_for(rt), (), None
-            elif cid == "closures":
-                relaxed = _Rules(cargo=spec["rules"]["cargo"], closures=False, bans=spec["rules"]["bans"], customs=False)
-                w = _db_world(db, spec["customer"] if spec["rules"]["bans"] else None, [v["origin"] for v in views])
-                for i, v in enumerate(views):
-                    for _, legs in _routes(w, v, relaxed)[:12]:
-                        rt = [list(r) for r in routing]
-                        rt[i] = [l[0] for l in legs]
-                        yield rt, filings_for(rt), (), None
+            elif cid in relaxable:
+                # one shipment rerouted on a route that breaks this rule only, within the bound
+                for rt in _breaking_routings(world, views, chosen, own, rules, cid, slack):
+                    yield rt, filings_for(rt), (), None
             elif cid == "customs":
                 for i, v in enumerate(views):
                     fl = [list(f) for f in base_filings]
                     fl[i] = fl[i] + [v["dest"]]
                     yield routing, fl, (), None
             elif cid == "cost":
-                _, _, route_lists, _ = self._optimum(task, db, keep=1)
-                for i in range(len(views)):
-                    for cost, legs in route_lists[i][:15]:
+                for i, v in enumerate(views):
+                    for cost, legs in _routes(world, v, rules)[:15]:
                         rt = [list(r) for r in routing]
                         rt[i] = [l[0] for l in legs]
                         if rt != routing:
