@@ -1224,9 +1224,9 @@ class ShippingRoutes(Family):
                 found = _joint(views, [_routes(world, v, trial) for v in views], world, keep=2)
                 # every limit must bite (without it the optimal routing would be another one), and
                 # every rule must stay breakable on its own
-                if found and _provable(world, views, found, trial) and all(
+                if found and all(
                         _routing(_joint(views, [_routes(world, v, trial.without(x)) for v in views], world, keep=1))
-                        != _routing(found) for x in EXTRAS if getattr(trial, x)):
+                        != _routing(found) for x in EXTRAS if getattr(trial, x)) and _provable(world, views, found, trial):
                     rules, best, wanted = trial, found, wanted - 1
         optimum = best[0][0] if best else 0
         budget = None
