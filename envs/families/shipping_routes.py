@@ -1048,13 +1048,16 @@ ANSWER_NOTE = (
     " Do not touch other bookings. Report the total cost and the ids of the bookings you made.",
     " Leave all other records alone; submit the total cost and the list of booking ids.",
 )
-L5_WHAT = (
-    "customer {customer}'s {what}, and re-plan any of the customer's booked shipments whose route uses a "
-    "departure the carrier has cancelled (cancel those bookings first); its other shipments stay as they are",
-    "{what} of customer {customer}; also, if one of that customer's booked shipments relies on a departure that "
-    "was cancelled, cancel that shipment's bookings and book it again (leave its other shipments alone)",
-    "{what} (customer {customer}), plus any booked shipment of the same customer whose route contains a "
-    "cancelled departure: its bookings must be cancelled and replaced. Nothing else of the customer changes",
+L5_INTROS = (
+    "Book transport for customer {customer}'s {what}, and re-plan any of the customer's booked shipments whose "
+    "route uses a departure the carrier has cancelled (cancel those bookings first); its other shipments stay as "
+    "they are.",
+    "Please route and book {what} of customer {customer}. Also, if one of that customer's booked shipments relies "
+    "on a departure that was cancelled, cancel that shipment's bookings and book it again; leave its other "
+    "shipments alone.",
+    "We need {what} (customer {customer}) booked through the network, plus any booked shipment of the same "
+    "customer whose route contains a cancelled departure: its bookings must be cancelled and replaced. Nothing "
+    "else of the customer changes.",
 )
 
 ANSWER_SCHEMA = {
@@ -1271,9 +1274,8 @@ class ShippingRoutes(Family):
             "rules": rules.as_dict(),
         }
         what = "shipment " + named[0] if len(named) == 1 else "shipments " + ", ".join(named[:-1]) + " and " + named[-1]
-        if level == 5:
-            what = rng.choice(L5_WHAT).format(customer=meta["customer"], what=what)
-        text = rng.choice(INTROS).format(what=what) + rng.choice(BASE_RULES) + rng.choice(COST_NOTE)
+        intro = rng.choice(L5_INTROS if level == 5 else INTROS).format(customer=meta["customer"], what=what)
+        text = intro + rng.choice(BASE_RULES) + rng.choice(COST_NOTE)
         if rules.cargo:
             text += rng.choice(CARGO_RULE)
         if rules.closures:
