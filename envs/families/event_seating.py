@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import copy
 import random
+from collections import Counter, OrderedDict
 
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import JSON, Plan, Task, TaskDraft, ToolCall, derive_seed
-from synthgym.envs.tools import PAGE, ToolBox, ToolError, paginate, string
+from synthgym.envs.tools import PAGE, ToolBox, ToolError, paginate, peek, string
 
 FIRST = ("Anna", "Omar", "Lucia", "Kenji", "Mara", "Tomas", "Aisha", "Pierre", "Ingrid", "Rafael", "Nadia", "Felix",
          "Sofia", "Jonas", "Leila", "Marco", "Elena", "Hugo", "Priya", "Lars", "Chloe", "Mateo", "Yara", "Oskar",
@@ -62,21 +63,21 @@ def _event(db: dict, value: str) -> str:
 
 
 def _guest(db: dict, guest_id: str) -> dict:
-    g = db["guests"].get(guest_id)
+    g = peek(db, "guests").get(guest_id)  # peek: write tools never copy the tables they only read
     if g is None:
         raise ToolError(f"unknown guest id {str(guest_id)[:40]!r}")
     return g
 
 
 def _table(db: dict, table_id: str) -> dict:
-    t = db["tables"].get(table_id)
+    t = peek(db, "tables").get(table_id)
     if t is None:
         raise ToolError(f"unknown table id {str(table_id)[:40]!r}")
     return t
 
 
 def _occupants(db: dict, table_id: str) -> list:
-    return sorted(g for g, t in db["seating"].items() if t == table_id)
+    return sorted(g for g, t in peek(db, "seating").items() if t == table_id)
 
 
 # ---- tools -----------------------------------------------------------------------------------------
@@ -91,9 +92,9 @@ def list_events(db):
 def search_guests(db, event, query=None, page=1):
     eid = _event(db, event)
     words = str(query or "").lower().split()
-    rows = [(gid, g) for gid, g in sorted(db["guests"].items())
-            if g["event"] == eid and all(w in g["name"].lower() for w in words)]
-    items = [{"id": gid, "name": g["name"], "seated": gid in db["seating"]} for gid, g in rows]
+    seating = db["seating"]
+    items = [{"id": gid, "name": name, "seated": gid in seating} for gid, name, low in _static(db)["roster"].get(eid, ())
+             if all(w in low for w in words)]
     return paginate(items, page, GUEST_PAGE)
 
 
@@ -132,9 +133,10 @@ def assign_seat(db, guest_id, table_id):
     g, t = _guest(db, guest_id), _table(db, table_id)
     if t["event"] != g["event"]:
         raise ToolError("that table belongs to another event")
-    if guest_id in db["seating"]:
-        raise ToolError(f"guest already seated at {db['seating'][guest_id]}; unassign_seat first")
-    if len(_occupants(db, table_id)) >= t["capacity"]:
+    seating = peek(db, "seating")  # read without copying; only the write below takes the episode's own copy
+    if guest_id in seating:
+        raise ToolError(f"guest already seated at {seating[guest_id]}; unassign_seat first")
+    if list(seating.values()).count(table_id) >= t["capacity"]:
         raise ToolError("table is full")
     db["seating"][guest_id] = table_id
     return {"ok": True, "guest_id": guest_id, "table_id": table_id}
@@ -143,7 +145,7 @@ def assign_seat(db, guest_id, table_id):
 @toolbox.write("Remove a guest's seat assignment.", {"guest_id": string("Guest id.")}, required=("guest_id",))
 def unassign_seat(db, guest_id):
     _guest(db, guest_id)
-    if guest_id not in db["seating"]:
+    if guest_id not in peek(db, "seating"):
         raise ToolError("guest has no seat")
     table = db["seating"].pop(guest_id)
     return {"ok": True, "guest_id": guest_id, "freed_table": table}
@@ -301,6 +303,31 @@ def _table_ok(db: dict, spec: dict, g: str, t: str) -> dict:
             "accessible": v["mobility"] != "wheelchair" or tab["step_free"]}
 
 
+_STATIC: "OrderedDict[int, dict]" = OrderedDict()
+
+
+def _static(db: dict) -> dict:
+    """Facts that never change within an environment (guests and tables are never written), computed once per
+    database: a few entries, each holding its tables so that their ids stay theirs."""
+    guests, tables = db["guests"], db["tables"]
+    hit = _STATIC.get(id(guests))
+    if hit is not None and hit["guests"] is guests and hit["tables"] is tables:
+        return hit
+    events = sorted({v["event"] for v in tables.values()} | {v["event"] for v in guests.values()})
+    hit = {
+        "guests": guests, "tables": tables,
+        "wheelers": tuple(sorted(g for g, v in guests.items() if v["mobility"] == "wheelchair")),
+        "tables_of": {e: tuple(sorted(t for t, v in tables.items() if v["event"] == e)) for e in events},
+        "capacity": {e: sum(v["capacity"] for v in tables.values() if v["event"] == e) for e in events},
+        "roster": {e: tuple((g, v["name"], v["name"].lower()) for g, v in sorted(guests.items()) if v["event"] == e)
+                   for e in events},
+    }
+    _STATIC[id(guests)] = hit
+    while len(_STATIC) > 8:
+        _STATIC.popitem(last=False)
+    return hit
+
+
 def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dict[str, bool]:
     ids = {c["id"] for c in spec["constraints"]}
     listed = spec["guests"]
@@ -308,32 +335,34 @@ def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dic
     seat, init = final_db["seating"], initial_db["seating"]
     tables = final_db["tables"]
     guests = final_db["guests"]
+    static = _static(final_db)
     out: dict = {}
-    counts: dict = {}
-    wheel: set = set()
-    for g, t in seat.items():
-        counts[t] = counts.get(t, 0) + 1
-        if guests[g]["mobility"] == "wheelchair":
-            wheel.add(t)
+    counts = Counter(seat.values())
     out["seated"] = all(g in seat and tables[seat[g]]["event"] == event and counts[seat[g]] <= tables[seat[g]]["capacity"]
                         for g in listed)
     lset = set(listed)
-    out["no_other_changes"] = all(seat.get(g) == init.get(g) for g in set(seat) | set(init) if g not in lset)
-    if ids & {"diet", "vip", "accessible"}:
-        per = [_table_ok(final_db, spec, g, seat[g]) for g in listed if g in seat]
-        for rule in ("diet", "vip", "accessible"):
-            out[rule] = all(p[rule] for p in per)
+    # every (guest, table) pair found in one seating but not the other belongs to a listed guest
+    out["no_other_changes"] = all(g in lset for g, _ in seat.items() ^ init.items())
+    if ids & {"diet", "vip", "accessible"}:  # what _table_ok says, for every listed guest with a seat
+        diet = vip = accessible = True
+        for g in listed:
+            t = seat.get(g)
+            if t is not None:
+                v, tab = guests[g], tables[t]
+                diet = diet and tab["menu"] in SERVES[v["diet"]]
+                vip = vip and (not v["vip"] or tab["zone"] == "head")
+                accessible = accessible and (v["mobility"] != "wheelchair" or tab["step_free"])
+        out["diet"], out["vip"], out["accessible"] = diet, vip, accessible
     if "together" in ids:
-        ok = True
-        for pid in sorted({guests[g]["party"] for g in listed}):
-            where = {seat[m] for m in final_db["parties"][pid]["members"] if m in seat}
-            ok = ok and len(where) <= 1
-        out["together"] = ok
+        parties = final_db["parties"]
+        out["together"] = all(len({seat[m] for m in parties[pid]["members"] if m in seat}) <= 1
+                              for pid in {guests[g]["party"] for g in listed})
     if "apart" in ids:
         out["apart"] = not any((a in lset or b in lset) and a in seat and b in seat and seat[a] == seat[b]
                                for a, b in final_db["conflicts"])
     if "conditional" in ids:
-        out["conditional"] = all(counts.get(t, 0) <= spec["wheel_cap"] for t in wheel if tables[t]["event"] == event)
+        wheel = {seat[g] for g in static["wheelers"] if g in seat}
+        out["conditional"] = all(counts[t] <= spec["wheel_cap"] for t in wheel if tables[t]["event"] == event)
     claimed: dict = {}
     ok = True
     for item in answer.get("assignments") or []:
@@ -342,8 +371,7 @@ def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dic
         claimed[item["guest"]] = item["table"]
     out["answer"] = ok and claimed == {g: seat[g] for g in listed if g in seat}
     if "free_seats" in ids:
-        free = sum(t["capacity"] for t in tables.values() if t["event"] == event) - sum(
-            1 for g, t in seat.items() if tables[t]["event"] == event)
+        free = static["capacity"].get(event, 0) - sum(counts[t] for t in static["tables_of"].get(event, ()))
         out["free_seats"] = answer.get("free_seats") == free and not isinstance(answer.get("free_seats"), bool)
     return {c["id"]: bool(out.get(c["id"], False)) for c in spec["constraints"]}
 
@@ -408,6 +436,12 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
     placed: dict = {}
     found: list = []
     nodes = 0
+    # per guest, once: the listed party mates to join, the tables of fixed guests to avoid, listed guests to avoid
+    in_list = set(listed)
+    together, apart, conditional = "together" in rules, "apart" in rules, "conditional" in rules
+    mates = {g: [m for m in view["parties"].get(guests[g][3], ()) if m in in_list and m != g] for g in listed}
+    shun_fixed = {g: {fixed[x] for x in avoid.get(g, ()) if x in fixed} for g in listed}
+    shun_listed = {g: [x for x in avoid.get(g, ()) if x in in_list] for g in listed}
 
     def rec(k: int) -> bool:
         nonlocal nodes
@@ -417,7 +451,8 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
                 found.append(seating)
             return len(found) >= want
         g = listed[k]
-        diet, wc, vip, pid = guests[g]
+        wc = guests[g][1]
+        my_mates, my_shun_fixed, my_shun_listed = mates[g], shun_fixed[g], shun_listed[g]
         for t in domains[g]:
             nodes += 1
             if nodes > limit:
@@ -427,11 +462,11 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
             w_after = wheel.get(t, 0) + (1 if wc else 0)
             if n_after > cap:
                 continue
-            if "conditional" in rules and w_after and n_after > spec["wheel_cap"]:
+            if conditional and w_after and n_after > spec["wheel_cap"]:
                 continue
-            if "together" in rules and any(placed.get(m, t) != t for m in view["parties"].get(pid, ()) if m in placed):
+            if together and any(placed.get(m, t) != t for m in my_mates):
                 continue
-            if "apart" in rules and any(fixed.get(x) == t or placed.get(x) == t for x in avoid.get(g, ())):
+            if apart and (t in my_shun_fixed or any(placed.get(x) == t for x in my_shun_listed)):
                 continue
             placed[g] = t
             counts[t] = n_after
@@ -505,15 +540,53 @@ def _greedy_answer(spec: dict, tool_names: tuple, agent) -> dict:
     return answer
 
 
+def _greedy_passes(spec: dict, db: dict) -> bool:
+    """What `_greedy_answer` does, without going through the tools (the draft's check that it fails): each
+    name's first search hit at the first table (in list order) with a free seat; a seated guest is refused."""
+    event = spec["event"]
+    tids = sorted(t for t, v in db["tables"].items() if v["event"] == event)[:PAGE_SIZE]  # list_tables, page 1
+    seating = dict(db["seating"])
+    taken: dict = {}
+    for t in seating.values():
+        taken[t] = taken.get(t, 0) + 1
+    roster = _static(db)["roster"].get(event, ())
+    out = []
+    for name in spec["names"]:
+        words = name.lower().split()
+        gid = next((g for g, _, low in roster if all(w in low for w in words)), None)
+        if gid is None or gid in seating:  # no hit, or every assign_seat refused: the guest is left out
+            continue
+        for t in tids:
+            if taken.get(t, 0) < db["tables"][t]["capacity"]:
+                taken[t] = taken.get(t, 0) + 1
+                seating[gid] = t
+                out.append({"guest": gid, "table": t})
+                break
+    answer: dict = {"assignments": out}
+    if spec.get("free_seats"):
+        answer["free_seats"] = sum(db["tables"][t]["capacity"] - taken.get(t, 0) for t in tids)
+    return all(_evaluate(spec, answer, {**db, "seating": seating}, db).values())
+
+
 # ---- the reference ---------------------------------------------------------------------------------------
 def _reference(task: Task, agent: Agent) -> dict:
     spec, tools, call = task.spec, set(task.tool_names), agent.call
     event = spec["event_name"]
-    # who: names -> ids (one search per name), then each guest's page
-    ids, pages = [], {}
-    for name in spec["names"]:
-        hits = [h for h in call("search_guests", event=event, query=name)["items"] if h["name"] == name]
-        ids.append(hits[0]["id"])
+    # who: names -> ids. The first page of the guest list says how many pages there are: read the rest when that
+    # takes fewer calls than searching each name not found yet. Then each guest's page.
+    first = call("search_guests", event=event)
+    by_name: dict = {}
+    for h in first["items"]:
+        by_name.setdefault(h["name"], h["id"])
+    missing = [name for name in spec["names"] if name not in by_name]
+    if first["pages"] - 1 < len(missing):
+        for page in range(2, first["pages"] + 1):
+            for h in call("search_guests", event=event, page=page)["items"]:
+                by_name.setdefault(h["name"], h["id"])
+    else:
+        for name in missing:
+            by_name[name] = [h for h in call("search_guests", event=event, query=name)["items"] if h["name"] == name][0]["id"]
+    ids, pages = [by_name[name] for name in spec["names"]], {}
     for g in ids:
         pages[g] = call("get_guest", guest_id=g)
     # the tables
@@ -652,6 +725,53 @@ def _copy(db: dict) -> dict:
     return {**db, "seating": dict(db["seating"])}  # only the seating is ever written
 
 
+def _features(db: dict, grp: list) -> set:
+    """The rules a group of unseated guests (one party's) lets a task test."""
+    guests = db["guests"]
+    in_conflict = {x for pair in db["conflicts"] for x in pair}
+    out = set()
+    members = db["parties"][guests[grp[0]]["party"]]["members"]
+    movable = not any(m in db["seating"] and m not in grp for m in members)  # no party member seated elsewhere
+    for g in grp:
+        v = guests[g]
+        if movable:  # a per-guest rule can only be broken alone if the whole party can move
+            out |= {"diet"} if v["diet"] != "none" else set()
+            out |= {"vip"} if v["vip"] else set()
+            out |= {"accessible", "conditional"} if v["mobility"] == "wheelchair" else set()
+        out |= {"apart"} if g in in_conflict else set()
+    if len(members) > 1:
+        out.add("together")
+    return out
+
+
+_FACTS: "OrderedDict[tuple, tuple]" = OrderedDict()
+
+
+def _event_facts(db: dict, eid: str) -> dict:
+    """What drafting reads about one event of a database (fixed for its lifetime), computed once: a few
+    entries, each holding its database so that the id stays its own."""
+    key = (id(db), eid)
+    hit = _FACTS.get(key)
+    if hit is not None and hit[0] is db:
+        return hit[1]
+    guests = db["guests"]
+    gids = [g for g, v in sorted(guests.items()) if v["event"] == eid]
+    by_party: dict = {}
+    for g in gids:
+        if g not in db["seating"]:
+            by_party.setdefault(guests[g]["party"], []).append(g)
+    facts = {
+        "gids": gids,
+        "groups": tuple((tuple(grp), frozenset(_features(db, grp))) for grp in sorted(by_party.values())),
+        "wrong": [g for g in gids if g in db["seating"] and len(db["parties"][guests[g]["party"]]["members"]) == 1
+                  and not all(_table_ok(db, {}, g, db["seating"][g]).values())],
+    }
+    _FACTS[key] = (db, facts)
+    while len(_FACTS) > 8:
+        _FACTS.popitem(last=False)
+    return facts
+
+
 @register_family("event_seating")
 class EventSeating(Family):
     version = "1"
@@ -663,54 +783,33 @@ class EventSeating(Family):
     def _sample(self, db: dict, level: int, rng: random.Random) -> dict:
         eid = rng.choice(sorted(db["events"]))
         guests = db["guests"]
-        gids = [g for g, v in sorted(guests.items()) if v["event"] == eid]
-        in_conflict = {x for pair in db["conflicts"] for x in pair}
-        by_party: dict = {}
-        for g in gids:
-            if g not in db["seating"]:
-                by_party.setdefault(guests[g]["party"], []).append(g)
-        groups = sorted(by_party.values())
+        facts = _event_facts(db, eid)
+        gids = facts["gids"]
+        groups = list(facts["groups"])  # (party's unseated guests, the rules they let a task test)
         rng.shuffle(groups)
-
-        def features(grp: list) -> set:
-            out = set()
-            members = db["parties"][guests[grp[0]]["party"]]["members"]
-            movable = not any(m in db["seating"] and m not in grp for m in members)  # no party member seated elsewhere
-            for g in grp:
-                v = guests[g]
-                if movable:  # a per-guest rule can only be broken alone if the whole party can move
-                    out |= {"diet"} if v["diet"] != "none" else set()
-                    out |= {"vip"} if v["vip"] else set()
-                    out |= {"accessible", "conditional"} if v["mobility"] == "wheelchair" else set()
-                out |= {"apart"} if g in in_conflict else set()
-            if len(members) > 1:
-                out.add("together")
-            return out
-
         allowed = RULES_BY_LEVEL[min(level, 3)]
         chosen: list = []
         have: set = set()
         for want in rng.sample(allowed, len(allowed)):  # cover each rule of the level with some guest
             if want in have:
                 continue
-            for grp in groups:
-                if grp[0] not in chosen and want in features(grp) and len(chosen) + len(grp) <= COUNTS[level] + 2:
+            for grp, feats in groups:
+                if grp[0] not in chosen and want in feats and len(chosen) + len(grp) <= COUNTS[level] + 2:
                     chosen += grp
-                    have |= features(grp)
+                    have |= feats
                     break
-        for grp in groups:
+        for grp, feats in groups:
             if len(chosen) >= COUNTS[level]:
                 break
             if grp[0] not in chosen and len(chosen) + len(grp) <= COUNTS[level] + 1:
                 chosen += grp
-                have |= features(grp)
+                have |= feats
         if level >= 4:  # move one guest who was seated by mistake
-            wrong = [g for g in gids if g in db["seating"] and len(db["parties"][guests[g]["party"]]["members"]) == 1
-                     and not all(_table_ok(db, {}, g, db["seating"][g]).values())]
+            wrong = facts["wrong"]
             if wrong:
                 g = rng.choice(wrong)
                 chosen.append(g)
-                have |= features([g]) | {r for r, ok in _table_ok(db, {}, g, db["seating"][g]).items() if not ok}
+                have |= _features(db, [g]) | {r for r, ok in _table_ok(db, {}, g, db["seating"][g]).items() if not ok}
         chosen = sorted(set(chosen))
         if not any((a in chosen and (b in chosen or b in db["seating"])) or (b in chosen and a in db["seating"])
                    for a, b in db["conflicts"]):
@@ -760,14 +859,11 @@ class EventSeating(Family):
             spec["constraints"] = self._constraints(spec)
             if not _breakable(spec, db, found[0]):
                 continue
-            if level >= 3:
-                scratch = _copy(db)
-                answer = _greedy_answer(spec, tools, _Direct(scratch, tools))
-                if all(_evaluate(spec, answer, scratch, db).values()):
-                    continue
+            if level >= 3 and _greedy_passes(spec, db):
+                continue
             break
         spec.setdefault("constraints", self._constraints(spec))
-        return TaskDraft(self._render(spec, db, rng), tools, spec, _answer_schema(spec["free_seats"]), _budget(level, spec))
+        return TaskDraft(self._render(spec, db, rng), tools, spec, _answer_schema(spec["free_seats"]), _budget(level, spec, db, tools))
 
     def judge(self, spec: dict, answer: JSON, final_db: dict, initial_db: dict) -> dict[str, bool]:
         return _evaluate(spec, answer, final_db, initial_db)
@@ -797,15 +893,49 @@ class EventSeating(Family):
         spec = task.spec
         base = {x["guest"]: x["table"] for x in reference.answer["assignments"]}
         out = []
+        ctx = _moves_ctx(spec, db, base) if set(spec["rules"]) & set(task.constraint_ids) else None
         for cid in task.constraint_ids:
-            plan = _mutate(spec, db, base, reference, cid)
+            plan = _mutate(spec, db, base, reference, cid, ctx)
             if plan is not None:
                 out.append((cid, plan))
         return out
 
 
-def _budget(level: int, spec: dict) -> int:
-    return {1: 16, 2: 24, 3: 36, 4: 40, 5: 44}[level] + 2 * len(spec.get("guests", ()))
+def _reference_calls(spec: dict, db: dict, tools: tuple) -> int:
+    """How many calls the reference makes on this task (it is deterministic: this mirrors `_reference`)."""
+    listed, rules, event = spec.get("guests", ()), set(spec.get("rules", ())), spec.get("event")
+    seating, guests = db["seating"], db["guests"]
+    tids = sorted(t for t, v in db["tables"].items() if v["event"] == event)
+    roster = _static(db)["roster"].get(event, ())
+    pages = max(1, -(-len(roster) // GUEST_PAGE))
+    front = {name for _, name, _ in roster[:GUEST_PAGE]}
+    missing = sum(1 for name in spec.get("names", ()) if name not in front)
+    calls = 1 + min(pages - 1, missing)  # who: the guest list's first page, then its other pages or searches
+    calls += len(listed) + max(1, -(-len(tids) // PAGE_SIZE))  # their pages; the tables
+    catering = "get_catering" in tools
+    calls += catering + ("accessible" in rules)
+    if {"apart", "conditional"} & rules or not catering:
+        if "get_seating_chart" in tools:
+            seated = sum(1 for g in seating if guests[g]["event"] == event)
+            calls += max(1, -(-seated // GUEST_PAGE))
+        else:
+            taken: dict = {}
+            for t in seating.values():
+                taken[t] = taken.get(t, 0) + 1
+            calls += sum(1 for k, t in enumerate(tids) if taken.get(t) or (k == 0 and not catering))
+    if "together" in rules:
+        calls += len({guests[g]["party"] for g in listed})
+    if "apart" in rules:
+        calls += len(listed)
+    return calls + sum(1 for g in listed if g in seating) + len(listed)  # moves unseat first; then every seat
+
+
+def _budget(level: int, spec: dict, db: dict | None = None, tools: tuple = ()) -> int:
+    """The reference's own calls plus a margin (30%, at least 4): the random baseline spends up to this many."""
+    if db is None or not spec.get("guests"):
+        return {1: 16, 2: 24, 3: 36, 4: 40, 5: 44}[level] + 2 * len(spec.get("guests", ()))
+    calls = _reference_calls(spec, db, tools)
+    return calls + max(4, -(-calls * 3 // 10))
 
 
 def _final(spec: dict, db: dict, seating: dict, drop: str | None = None) -> dict:
@@ -826,16 +956,15 @@ def _fails(spec: dict, db: dict, seating: dict, answer: dict | None = None, drop
     return [k for k, ok in _evaluate(spec, answer, final, db).items() if not ok]
 
 
-def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80):
-    """Seatings that differ from `base` by moving a party of listed guests (or one guest) to another table."""
+def _moves_ctx(spec: dict, db: dict, base: dict) -> dict:
+    """What `_rule_moves` needs about one base seating, computed once for all the rules it is asked about."""
     tables = sorted(t for t, v in db["tables"].items() if v["event"] == spec["event"])
     listed = spec["guests"]
+    guests = db["guests"]
     units: dict = {}
     for g in listed:
-        units.setdefault(db["guests"][g]["party"], []).append(g)
-    moves = [grp for _, grp in sorted(units.items())] + [[g] for g in listed if len(units[db["guests"][g]["party"]]) > 1]
-    relevant = {"diet": lambda g: db["guests"][g]["diet"] != "none", "vip": lambda g: db["guests"][g]["vip"],
-                "accessible": lambda g: db["guests"][g]["mobility"] == "wheelchair"}.get(cid, lambda g: True)
+        units.setdefault(guests[g]["party"], []).append(g)
+    moves = [grp for _, grp in sorted(units.items())] + [[g] for g in listed if len(units[guests[g]["party"]]) > 1]
     seat = {g: t for g, t in db["seating"].items() if g not in listed}
     seat.update(base)
     here: dict = {}
@@ -845,31 +974,62 @@ def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80):
     for a, b in db["conflicts"]:
         avoid.setdefault(a, set()).add(b)
         avoid.setdefault(b, set()).add(a)
+    return {"tables": tables, "moves": moves, "seat": seat, "here": here, "avoid": avoid, "bad": {}}
+
+
+def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80, ctx: dict | None = None):
+    """Seatings that differ from `base` by moving a party of listed guests (or one guest) to another table."""
+    ctx = ctx or _moves_ctx(spec, db, base)
+    tables, moves, seat, here, avoid, bad = (ctx[k] for k in ("tables", "moves", "seat", "here", "avoid", "bad"))
     guests = db["guests"]
+    rules = set(spec["rules"])
+    relevant = {"diet": lambda g: guests[g]["diet"] != "none", "vip": lambda g: guests[g]["vip"],
+                "accessible": lambda g: guests[g]["mobility"] == "wheelchair"}.get(cid, lambda g: True)
+
+    capacity = {t: db["tables"][t]["capacity"] for t in tables}
+    cap = spec["wheel_cap"]
+
+    def wheel(people: list) -> bool:
+        return any(guests[x]["mobility"] == "wheelchair" for x in people)
+
+    def broken_at(g: str, t: str) -> set:
+        got = bad.get((g, t))  # (guest, table) -> the per-guest rules of the spec broken there
+        if got is None:
+            got = bad[(g, t)] = {r for r, ok in _table_ok(db, spec, g, t).items() if not ok and r in rules}
+        return got
 
     def promising(grp: list, t: str) -> bool:
-        """Could moving this party to t break `cid` and only it? (a cheap filter before the verifier decides)"""
-        checks = [_table_ok(db, spec, g, t) for g in grp]
-        others_fine = all(ok for c in checks for r, ok in c.items() if r != cid and r in spec["rules"])
-        if not others_fine:
-            return False
+        """Could moving this party to t break `cid` and only it? (a filter before the verifier decides: the
+        move must break `cid`, and not also break a per-guest rule, overfill the table, split the party, seat
+        someone next to a guest they must avoid or crowd a wheelchair table)"""
         if cid in ("diet", "vip", "accessible"):
-            return any(not c[cid] for c in checks)
-        if cid == "apart":
-            return any(x in avoid.get(g, ()) for g in grp for x in here.get(t, ()))
-        if cid == "conditional":
-            people = [x for x in here.get(t, ()) if x not in grp] + grp
-            return len(people) > spec["wheel_cap"] and any(guests[x]["mobility"] == "wheelchair" for x in people)
-        if cid == "together":
-            mates = [m for m in db["parties"][guests[grp[0]]["party"]]["members"] if m not in grp and m in seat]
-            return len(grp) == 1 and any(seat[m] != t for m in mates)
-        return True
+            if not any(cid in broken_at(g, t) for g in grp):
+                return False
+        elif cid == "together" and len(grp) != 1:
+            return False
+        elif cid == "conditional" and len(here.get(t, ())) + len(grp) <= cap:  # at most that many afterwards
+            return False
+        people = [x for x in here.get(t, ()) if x not in grp] + list(grp)
+        if len(people) > capacity[t] or any(broken_at(g, t) - {cid} for g in grp):
+            return False
+        mates = [m for m in db["parties"][guests[grp[0]]["party"]]["members"] if m not in grp and m in seat]
+        split = any(seat[m] != t for m in mates)
+        clash = any(x in avoid.get(g, ()) for g in grp for x in people)
+        crowded = len(people) > cap and wheel(people)
+        for rule, broke in (("together", split), ("apart", clash), ("conditional", crowded)):
+            if rule in rules and broke != (rule == cid):
+                return False  # another rule broken too, or the target rule not broken
+        return cid in rules
 
     tried = 0
     for grp in moves:
         if not any(relevant(g) for g in grp):
             continue
-        for t in tables:
+        targets = tables
+        if cid == "apart":  # only a table where someone they must avoid sits
+            near = {seat[x] for g in grp for x in avoid.get(g, ()) if x in seat}
+            targets = [t for t in tables if t in near]
+        for t in targets:
             if all(base.get(g) == t for g in grp) or not promising(grp, t):
                 continue
             tried += 1
@@ -881,10 +1041,11 @@ def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80):
 def _breakable(spec: dict, db: dict, base: dict) -> bool:
     """Every rule of the spec can be broken alone by moving a party from a valid seating (the draft's check)."""
     hardest_first = sorted(spec["rules"], key=("apart", "conditional", "accessible", "diet", "vip", "together").index)
-    return all(any(_fails(spec, db, s) == [cid] for s in _rule_moves(spec, db, base, cid, 20)) for cid in hardest_first)
+    ctx = _moves_ctx(spec, db, base)
+    return all(any(_fails(spec, db, s) == [cid] for s in _rule_moves(spec, db, base, cid, 20, ctx)) for cid in hardest_first)
 
 
-def _mutate(spec: dict, db: dict, base: dict, reference: Plan, cid: str) -> Plan | None:
+def _mutate(spec: dict, db: dict, base: dict, reference: Plan, cid: str, ctx: dict | None = None) -> Plan | None:
     listed = spec["guests"]
     if cid == "answer":
         other = next(t for t in sorted(db["tables"]) if t != base[listed[0]] and db["tables"][t]["event"] == spec["event"])
@@ -911,7 +1072,7 @@ def _mutate(spec: dict, db: dict, base: dict, reference: Plan, cid: str) -> Plan
                     answer["free_seats"] += 1
                 return Plan(plan.calls + (ToolCall("unassign_seat", {"guest_id": g}),), answer)
         return None
-    for seating in _rule_moves(spec, db, base, cid):
+    for seating in _rule_moves(spec, db, base, cid, ctx=ctx):
         if _fails(spec, db, seating) == [cid]:
             return _plan_for(spec, db, seating)
     # from other valid seatings (the draft checked the first one the solver finds)
