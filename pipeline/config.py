@@ -18,7 +18,11 @@ from synthgym.envs.family import UnknownFamily, get_family
 from synthgym.envs.model import stable_hash
 from synthgym.verifiers.checks import GateConfig
 
-DEFAULT_FAMILIES = ("trip_planning", "retail_orders", "meeting_scheduling")
+def docker_free_families() -> tuple[str, ...]:
+    """The default: every installed family that needs no sandbox (code families are opt-in)."""
+    from synthgym.envs.family import family_names
+
+    return tuple(name for name in family_names() if not get_family(name).needs_sandbox)
 
 
 class ConfigError(ValueError):
@@ -28,10 +32,10 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = 0
-    tasks: int = 600
-    families: tuple[str, ...] = DEFAULT_FAMILIES
+    tasks: int = 1500
+    families: tuple[str, ...] = field(default_factory=docker_free_families)
     levels: tuple[int, ...] = (1, 2, 3, 4, 5)
-    tasks_per_env: int = 10
+    tasks_per_env: int = 20
     units_per_shard: int = 8
     attempts: int = 3  # candidates tried per task slot; the first certified one is kept
     test_fraction: float = 0.1

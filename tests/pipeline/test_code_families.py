@@ -9,14 +9,15 @@ import subprocess
 import sys
 
 from synthgym.envs.family import family_names, get_family
-from synthgym.pipeline.config import DEFAULT_FAMILIES
+from synthgym.pipeline.config import RunConfig
 
 CODE_FAMILIES = [name for name in family_names() if get_family(name).needs_sandbox]
 
 
 def test_default_run_is_docker_free():
     assert len(CODE_FAMILIES) >= 2
-    assert not any(get_family(name).needs_sandbox for name in DEFAULT_FAMILIES)
+    defaults = RunConfig().families
+    assert len(defaults) >= 15 and not any(get_family(name).needs_sandbox for name in defaults)
 
 
 def test_without_an_engine_the_run_stops_at_once(tmp_path):
