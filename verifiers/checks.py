@@ -66,7 +66,10 @@ def tool_problem(spec) -> str | None:
 
 # ---- 1. well-formed --------------------------------------------------------------------------
 def check_well_formed(family: Family, task: Task) -> CheckResult:
-    problem = first_error(SPEC_VALIDATOR, task.spec)
+    if not isinstance(task.spec, dict):
+        raise Reject("well_formed", "spec: must be an object")
+    # Only the constraint list has a project-wide shape; the rest is the family's own (and large).
+    problem = first_error(SPEC_VALIDATOR, {"constraints": task.spec.get("constraints")})
     if problem:
         raise Reject("well_formed", f"spec: {problem}")
     ids = task.constraint_ids
