@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from synthgym.envs.episode import Episode
 from synthgym.envs.family import Agent, Family, make_task
 from synthgym.envs.model import CheckResult, Environment, Plan, Task, Verdict, canonical_json
+from synthgym.envs.validation import compiled
 
 from .answers import minimal_value
 from .baselines import pass_rate
-from .schemas import SPEC_VALIDATOR, TOOL_VALIDATOR, answer_schema_error, first_error
+from .schemas import SPEC_SCHEMA, TOOL_VALIDATOR, answer_schema_error, first_error
 
 
 class Reject(Exception):
@@ -51,6 +52,7 @@ def _is_error(result: object) -> bool:
     return isinstance(result, dict) and set(result) == {"error"}
 
 
+_spec_problem = compiled(canonical_json(SPEC_SCHEMA))
 _TOOL_PROBLEMS: dict[int, tuple[object, str | None]] = {}
 
 
@@ -69,7 +71,7 @@ def check_well_formed(family: Family, task: Task) -> CheckResult:
     if not isinstance(task.spec, dict):
         raise Reject("well_formed", "spec: must be an object")
     # Only the constraint list has a project-wide shape; the rest is the family's own (and large).
-    problem = first_error(SPEC_VALIDATOR, {"constraints": task.spec.get("constraints")})
+    problem = _spec_problem({"constraints": task.spec.get("constraints")})
     if problem:
         raise Reject("well_formed", f"spec: {problem}")
     ids = task.constraint_ids
