@@ -35,7 +35,7 @@ class RunConfig:
     tasks: int = 1500
     families: tuple[str, ...] = field(default_factory=docker_free_families)
     levels: tuple[int, ...] = (1, 2, 3, 4, 5)
-    tasks_per_env: int = 20
+    tasks_per_env: int = 40
     units_per_shard: int = 8
     attempts: int = 3  # candidates tried per task slot; the first certified one is kept
     test_fraction: float = 0.1
