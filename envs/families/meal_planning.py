@@ -22,9 +22,11 @@ database, so any plan that meets the request passes.
 from __future__ import annotations
 
 import datetime
+import heapq
 import itertools
 import math
 import random
+from collections import OrderedDict
 
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import JSON, Plan, Task, TaskDraft, derive_seed
@@ -100,6 +102,7 @@ TOOLS_BY_LEVEL = {
     5: ("get_reviews", "get_meal_history"),
 }
 CAP = 14  # candidates per meal slot and day in the solver's own searches
+REF_CAP = 8  # the reference looks among its cheapest few candidates first
 MAX_CALLS = {1: 16, 2: 28, 3: 36, 4: 46, 5: 64}
 
 toolbox = ToolBox()
@@ -184,11 +187,22 @@ def search_recipes(db, query=None, meal=None, diet=None, max_minutes=None, ingre
     key = {"rating": lambda x: (-x[1]["rating"], x[0]), "time": lambda x: (x[1]["minutes"], x[0]),
            "name": lambda x: (x[1]["name"], x[0])}[sort if sort in ("rating", "time", "name") else "rating"]
     rows.sort(key=key)
-    items = [{"id": rid, "name": r["name"], "meal": r["meal"], "diet": r["diet"], "minutes": r["minutes"],
-              "kcal": r["kcal"], "protein_g": r["protein"], "rating": r["rating"],
-              "cost_to_make": round(sum(-(-q // db["ingredients"][i]["pack"]) * db["ingredients"][i]["price"]
-                                        for i, q in r["ingredients"]) / 100, 2)} for rid, r in rows]
-    return paginate(items, page, PAGE_SIZE)
+    out = paginate(rows, page, PAGE_SIZE)
+    out["items"] = [{"id": rid, "name": r["name"], "meal": r["meal"], "diet": r["diet"], "minutes": r["minutes"],
+                     "kcal": r["kcal"], "protein_g": r["protein"], "rating": r["rating"],
+                     "cost_to_make": _cost_to_make(db, rid)} for rid, r in out["items"]]
+    return out
+
+
+def _cost_to_make(db: dict, rid: str) -> float:
+    """Buying one serving's ingredients at regular prices, in whole packs (EUR), once per database."""
+    costs = _static(db)["memo"].get("cost_to_make")
+    if costs is None:
+        ings = db["ingredients"]
+        costs = _static(db)["memo"]["cost_to_make"] = {
+            k: round(sum(-(-q // ings[i]["pack"]) * ings[i]["price"] for i, q in r["ingredients"]) / 100, 2)
+            for k, r in db["recipes"].items()}
+    return costs[rid]
 
 
 @toolbox.read("Get a recipe page: ingredients with quantities per serving, cooking time, and nutrition per serving.",
@@ -424,6 +438,22 @@ def _db_book(spec: dict, db: dict, only=None) -> tuple[dict, dict]:
     return pantry, book
 
 
+def _book(spec: dict, db: dict) -> tuple[dict, dict]:
+    """`_db_book` for every ingredient, once per database and (first day, pantry, promotions): callers never
+    change what it returns."""
+    key = ("book", spec["days"][0], bool(spec.get("pantry")), bool(spec.get("promotions")))
+    return _memo(db, key, lambda: _db_book(spec, db))
+
+
+def _due(spec: dict, db: dict) -> list[tuple[str, int, str]]:
+    """`_pantry_due`, once per database and (days, lots named): callers never change what it returns."""
+    if not spec.get("use_pantry"):
+        return []
+    lots = spec.get("use_lots")
+    key = ("due", tuple(spec["days"]), None if lots is None else tuple(lots))
+    return _memo(db, key, lambda: _pantry_due(spec, db))
+
+
 def _pantry_due(spec: dict, db: dict) -> list[tuple[str, int, str]]:
     """Lots that expire during the plan: (ingredient, last day index it may be used, lot id)."""
     if not spec.get("use_pantry"):
@@ -456,11 +486,13 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
     if "no_repeat" in ids:
         out["no_repeat"] = len(flat) == len(set(flat))
     if "fresh" in ids:
-        recent = {r for _, r in db["households"][spec["household"]]["history"]}
+        recent = _memo(db, ("recent", spec["household"]),
+                       lambda: frozenset(r for _, r in db["households"][spec["household"]]["history"]))
         out["fresh"] = not any(rid in recent for rid in flat)
     if "allergens" in ids:
         bad = set(spec["allergies"])
-        out["allergens"] = not any(r is not None and _recipe_allergens(db, r) & bad for r in known)
+        allergens = _static(db)["allergens"]
+        out["allergens"] = not any(rid in recipes and allergens[rid] & bad for rid in flat)
     if "diet" in ids:
         out["diet"] = all(r is None or _diet_ok(spec["diet"], r["diet"]) for r in known)
     day_kcal = [sum(recipes[x]["kcal"] for x in pair if x in recipes) for pair in slots]
@@ -478,20 +510,20 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
                 ok = ok and lunch["kcal"] < cond["lunch_kcal"] and DIET_RANK[lunch["diet"]] <= DIET_RANK["vegetarian"]
         out["conditional"] = ok
     if "busy" in ids:
-        busy = {e["date"] for e in db["calendar"]}
+        busy = _memo(db, ("busy",), lambda: frozenset(e["date"] for e in db["calendar"]))
         out["busy"] = all(spec["days"][i] not in busy or slots[i][1] not in recipes
                           or recipes[slots[i][1]]["minutes"] <= spec["busy_minutes"] for i in range(len(slots)))
     if "reviews" in ids:
         out["reviews"] = all(r is None or r["reviews"] >= spec["reviews"] for r in known)
     if "use_pantry" in ids:
         ok = True
-        for ing, last, _ in _pantry_due(spec, db):
-            ok = ok and any(x in recipes and any(i == ing for i, _ in recipes[x]["ingredients"])
-                            for pair in slots[:last + 1] for x in pair)
+        uses = _static(db)["uses"]
+        for ing, last, _ in _due(spec, db):
+            ok = ok and any(x in recipes and ing in uses[x] for pair in slots[:last + 1] for x in pair)
         out["use_pantry"] = ok
     if ids & {"budget", "cost", "shopping_list"}:
         needs = _needs(db, flat, people)
-        pantry, book = _db_book(spec, db, needs)
+        pantry, book = _book(spec, db)
         packs, cost = _shopping(needs, pantry, book)
         if "budget" in ids:
             out["budget"] = cost <= spec["budget"]
@@ -522,17 +554,59 @@ def _cand(rid: str, r: dict, approx: float, details: bool = True) -> tuple:
 
 
 def _ctx(spec: dict, db: dict) -> dict:
+    static = _static(db)
     ctx = {"busy": {e["date"] for e in db["calendar"]} if spec.get("busy_minutes") is not None else set(),
            "recent": {x for _, x in db["households"][spec["household"]]["history"]} if spec.get("fresh") else set(),
            "allergies": set(spec["allergies"]),
-           "allergens": {rid: _recipe_allergens(db, r) for rid, r in db["recipes"].items()}}
-    ctx["checks"] = {(day, slot): {rid: _slot_checks(spec, db, rid, r, day, slot, ctx) for rid, r in db["recipes"].items()}
-                     for day in range(len(spec["days"])) for slot in ("lunch", "dinner")}
-    ctx["pantry"], ctx["book"] = _db_book(spec, db)
+           "allergens": static["allergens"]}
+    shared: dict = {}  # a lunch table, a dinner table and a busy-evening dinner table serve every day
+    checks = {}
+    # what `_slot_checks` says, with the parts that do not depend on the slot worked out once per recipe
+    allergies, diet, quick, reviews = ctx["allergies"], spec.get("diet"), spec.get("busy_minutes"), spec.get("reviews")
+    recent, allergens = ctx["recent"], static["allergens"]
+    common = {rid: (r["meal"], not (allergens[rid] & allergies), _diet_ok(diet, r["diet"]), r["minutes"],
+                    reviews is None or r["reviews"] >= reviews, rid not in recent) for rid, r in db["recipes"].items()}
+    for day in range(len(spec["days"])):
+        for slot in ("lunch", "dinner"):
+            kind = (slot, slot == "dinner" and spec["days"][day] in ctx["busy"])
+            if kind not in shared:
+                busy = kind[1]
+                shared[kind] = {rid: {"meals": meal in (slot, "any"), "allergens": safe, "diet": fits,
+                                      "busy": not busy or minutes <= quick, "reviews": reviewed, "fresh": fresh}
+                                for rid, (meal, safe, fits, minutes, reviewed, fresh) in common.items()}
+            checks[(day, slot)] = shared[kind]
+    ctx["checks"] = checks
+    ctx["pantry"], ctx["book"] = _book(spec, db)
     people, book = spec["people"], ctx["book"]
-    ctx["cands"] = {rid: _cand(rid, r, sum(-(-q * people // book[i][0]) * book[i][1] for i, q in r["ingredients"]))
-                    for rid, r in db["recipes"].items()}
+    ctx["cands"] = _memo(db, ("cands", people, spec["days"][0] if spec.get("promotions") else None), lambda: {
+        rid: _cand(rid, r, sum(-(-q * people // book[i][0]) * book[i][1] for i, q in r["ingredients"]))
+        for rid, r in db["recipes"].items()})
     return ctx
+
+
+_STATIC: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _static(db: dict) -> dict:
+    """Facts about the recipes that no task changes, computed once per database (a few entries, each holding
+    its database so that the id stays its own)."""
+    hit = _STATIC.get(id(db))
+    if hit is not None and hit[0] is db:
+        return hit[1]
+    facts = {"allergens": {rid: _recipe_allergens(db, r) for rid, r in db["recipes"].items()}, "memo": {},
+             "uses": {rid: frozenset(i for i, _ in r["ingredients"]) for rid, r in db["recipes"].items()}}
+    _STATIC[id(db)] = (db, facts)
+    while len(_STATIC) > 8:
+        _STATIC.popitem(last=False)
+    return facts
+
+
+def _memo(db: dict, key: tuple, make):
+    """A value computed once per database (what `make()` returns; callers must not change it)."""
+    memo = _static(db)["memo"]
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
 
 
 def _slot_checks(spec: dict, db: dict, rid: str, r: dict, day: int, slot: str, ctx: dict | None = None) -> dict:
@@ -551,9 +625,11 @@ def _slot_checks(spec: dict, db: dict, rid: str, r: dict, day: int, slot: str, c
 
 def _db_days(spec: dict, db: dict, force: tuple | None = None, ctx: dict | None = None, base=None) -> list[tuple[list, list]]:
     """Per day, (lunch candidates, dinner candidates) the per-recipe rules allow. `force` = (day, slot, rule)
-    makes that slot hold only recipes that break `rule` and nothing else (for mutations)."""
+    makes that slot hold only recipes that break `rule` and nothing else (for mutations). Days whose rules read
+    the same (a lunch, a dinner, a busy evening's dinner) share their lists, and so the searches' pair caches."""
     ctx = ctx or _ctx(spec, db)
     cands = ctx["cands"]
+    lists_of = ctx.setdefault("lists", {})
     out = []
     for day in range(len(spec["days"])):
         if base is not None and (force is None or force[0] != day):
@@ -561,21 +637,23 @@ def _db_days(spec: dict, db: dict, force: tuple | None = None, ctx: dict | None 
             continue
         lists = []
         for slot in ("lunch", "dinner"):
-            items = []
             table = ctx["checks"][(day, slot)]
-            for rid, r in db["recipes"].items():
-                checks = table[rid]
-                if force is not None and force[0] == day and force[1] == slot:
-                    keep = not checks[force[2]] and all(v for k, v in checks.items() if k != force[2])
-                else:
-                    keep = all(checks.values())
-                if keep:
-                    items.append(cands[rid])
-            lists.append(sorted(items, key=lambda t: (t[3], t[0]))[:CAP])  # the cheapest few are plenty to plan with
+            if force is not None and force[0] == day and force[1] == slot:
+                lists.append(_forced(spec, db, ctx, day, slot, force[2]))
+                continue
+            hit = lists_of.get(id(table))
+            if hit is None or hit[0] is not table:
+                items = [cands[rid] for rid in db["recipes"] if all(table[rid].values())]
+                hit = lists_of[id(table)] = (table, sorted(items, key=lambda t: (t[3], t[0]))[:CAP])  # the cheapest few
+            lists.append(hit[1])
         out.append(tuple(lists))
     days = _Days(out)
     if base is not None and isinstance(base, _Days):
-        days.cache.update({k: v for k, v in base.cache.items() if force is None or k[0] != force[0]})
+        days.cache = base.cache  # keyed by the lists themselves: a forced day's new lists get their own entries
+    else:  # the day rules' verdict on each (lunch, dinner) pair, shared by every search on this database and rules
+        cond = spec.get("conditional") or {}
+        key = ("flags", tuple(spec.get("calories") or ()), spec.get("protein"), cond.get("dinner_kcal"), cond.get("lunch_kcal"))
+        days.cache["flags"] = _memo(db, key, dict)
     return days
 
 
@@ -619,33 +697,176 @@ class _Days(list):
         self.cache: dict = {}
 
 
-def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate, memo=None) -> list:
-    day = []
+def _pair_flags(spec: dict, lunch: tuple, dinner: tuple) -> tuple:
+    """(calories, protein, conditional) hold for this day's pair: what `_day_ok` checks, once per pair."""
+    cal = prot = cond = True
+    lk, dk = lunch[1], dinner[1]
+    if spec.get("calories") and lk is not None and dk is not None:
+        lo, hi = spec["calories"]
+        cal = lo <= lk + dk <= hi
+    if spec.get("protein") is not None and lunch[2] is not None and dinner[2] is not None:
+        prot = lunch[2] + dinner[2] >= spec["protein"]
+    c = spec.get("conditional")
+    if c and dk is not None and dk >= c["dinner_kcal"]:
+        cond = not ((lk is not None and lk >= c["lunch_kcal"]) or not lunch[7])
+    return cal, prot, cond
+
+
+DAY_RULES = ("calories", "protein", "conditional")
+
+
+def _all_pairs(spec: dict, lunches: list, dinners: list, memo: dict) -> list:
+    """Every (lunch, dinner) of one day with a bit per day rule that holds (1 calories, 2 protein, 4 conditional),
+    whether it repeats a recipe, and the ingredients of both: filtered by `_valid_pairs` as each search needs."""
+    out = []
+    empty = frozenset()
     for lunch in lunches:
-        if banned and banned in lunch[6]:
-            continue
+        lid = lunch[0]
         for dinner in dinners:
-            if (dinner[0] == lunch[0] and not repeats) or (banned and banned in dinner[6]):
-                continue
-            if memo is not None:  # the day rules read only calories, protein and the diet: fixed per recipe
-                key = (lunch[0], dinner[0])
-                ok = memo.get(key)
-                if ok is None:
-                    ok = memo[key] = _day_ok(spec, lunch, dinner, disabled)
+            key = (lid, dinner[0])
+            bits = memo.get(key)
+            if bits is None:  # the day rules read only calories, protein and the diet: fixed per recipe
+                cal, prot, cond = _pair_flags(spec, lunch, dinner)
+                bits = memo[key] = cal | (prot << 1) | (cond << 2)
+            out.append((lunch, dinner, bits, dinner[0] == lid, (lunch[6] or empty) | (dinner[6] or empty)))
+    return out
+
+
+def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate, memo=None,
+                 every: list | None = None) -> list:
+    need = sum(1 << k for k, rule in enumerate(DAY_RULES) if rule not in disabled)
+    neg = 1 << DAY_RULES.index(negate) if negate is not None else 0
+    if every is None:
+        every = _all_pairs(spec, lunches, dinners, {} if memo is None else memo)
+    return [(lunch, dinner, ings) for lunch, dinner, bits, same, ings in every
+            if bits & need == need and not bits & neg and (repeats or not same)
+            and not (banned and (banned in lunch[6] or banned in dinner[6]))]
+
+
+class _Lazy:
+    """One day's valid pairs in a search's order (by the pair's cost, `sign` 1 cheapest first or -1 dearest first,
+    then lunch id, dinner id: what sorting every pair gives), made only as far as searches read them: each lunch's
+    dinners come in cost order, so a heap over the lunches yields the pairs in order."""
+
+    __slots__ = ("made", "heap", "dinners", "accept")
+
+    def __init__(self, spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate, memo: dict,
+                 sign: int) -> None:
+        need = sum(1 << k for k, rule in enumerate(DAY_RULES) if rule not in disabled)
+        neg = 1 << DAY_RULES.index(negate) if negate is not None else 0
+        empty = frozenset()
+
+        def accept(lunch: tuple, dinner: tuple):
+            if (dinner[0] == lunch[0] and not repeats) or (banned and (banned in lunch[6] or banned in dinner[6])):
+                return None
+            key = (lunch[0], dinner[0])
+            bits = memo.get(key)
+            if bits is None:
+                cal, prot, cond = _pair_flags(spec, lunch, dinner)
+                bits = memo[key] = cal | (prot << 1) | (cond << 2)
+            if bits & need != need or bits & neg:
+                return None
+            return lunch, dinner, (lunch[6] or empty) | (dinner[6] or empty)
+
+        self.accept = accept
+        self.made: list = []
+        self.dinners = sorted(dinners, key=lambda t: (sign * t[3], t[0]))
+        first = self.dinners[0] if dinners else None
+        self.heap = [(sign * (lunch[3] + first[3]), lunch[0], first[0], k, 0, lunch, sign)
+                     for k, lunch in enumerate(lunches)] if first is not None else []
+        heapq.heapify(self.heap)
+
+    def _more(self) -> bool:
+        heap, dinners, accept = self.heap, self.dinners, self.accept
+        while heap:
+            _, _, _, k, j, lunch, sign = heap[0]
+            dinner = dinners[j]
+            if j + 1 < len(dinners):
+                nxt = dinners[j + 1]
+                heapq.heapreplace(heap, (sign * (lunch[3] + nxt[3]), lunch[0], nxt[0], k, j + 1, lunch, sign))
             else:
-                ok = _day_ok(spec, lunch, dinner, disabled)
-            if not ok:
-                continue
-            if negate is not None and not _day_breaks(spec, lunch, dinner, negate):
-                continue
-            day.append((lunch, dinner, (lunch[6] or frozenset()) | (dinner[6] or frozenset())))
-    return day
+                heapq.heappop(heap)
+            pair = accept(lunch, dinner)
+            if pair is not None:
+                self.made.append(pair)
+                return True
+        return False
+
+    def __iter__(self):
+        made, k = self.made, 0
+        while k < len(made) or self._more():
+            yield made[k]
+            k += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.made) or self._more()
 
 
-def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, accept=None, disabled=frozenset(),
+def _every_of(spec: dict, cache: dict, lunches: list, dinners: list, memo: dict) -> list:
+    """`_all_pairs` of these lists, kept in a search cache (the entry holds the lists, so their ids stay theirs)."""
+    key = ("all", id(lunches), id(dinners))
+    hit = cache.get(key)
+    if hit is None or hit[0] is not lunches or hit[1] is not dinners:
+        hit = cache[key] = (lunches, dinners, _all_pairs(spec, lunches, dinners, memo))
+    return hit[2]
+
+
+def _every(spec: dict, days: "_Days", i: int) -> tuple:
+    """(the pair-rule memo, every pair of day i) as kept in the days' cache."""
+    memo = days.cache.setdefault("flags", {})
+    return memo, _every_of(spec, days.cache, *days[i], memo)
+
+
+class _Bill:
+    """The shopping bill of a multiset of recipes, kept current as the search adds a day's pair and takes it back
+    (what `_shopping(_needs(...))` computes, without recounting the whole plan at every step). `vec[rid]` =
+    ((ingredient, quantity for everyone), ...) over ingredients with a known price, `book[i]` = (pantry units,
+    pack size, price), `extra[rid]` = cents for a recipe whose ingredients are not known."""
+
+    __slots__ = ("vec", "book", "extra", "rows", "need", "total")
+
+    def __init__(self, vec: dict, book: dict, extra: dict | None = None, rows: dict | None = None) -> None:
+        self.vec, self.book, self.extra = vec, book, extra or {}
+        self.rows = {} if rows is None else rows  # rid -> ((ingredient, quantity, pantry, pack, price), ...)
+        self.need: dict = {}
+        self.total = 0
+
+    def copy(self) -> "_Bill":
+        """An empty bill on the same recipes and prices."""
+        return _Bill(self.vec, self.book, self.extra, self.rows)
+
+    def add(self, rid: str, sign: int = 1) -> None:
+        rows = self.rows.get(rid)
+        if rows is None:
+            book = self.book
+            rows = self.rows[rid] = tuple((i, q) + book[i] for i, q in self.vec.get(rid, ()))
+        need = self.need
+        total = self.total + sign * self.extra.get(rid, 0) if self.extra else self.total
+        for i, q, have, size, price in rows:
+            old = need.get(i, 0)
+            new = old + sign * q
+            need[i] = new
+            if new > have:
+                total += (new - have + size - 1) // size * price
+            if old > have:
+                total -= (old - have + size - 1) // size * price
+        self.total = total
+
+    def remove(self, rid: str) -> None:
+        self.add(rid, -1)
+
+    def __call__(self, ids) -> int:
+        """The bill of these recipes alone (the search's own running bill is left as it was)."""
+        other = self.copy()
+        for rid in ids:
+            other.add(rid)
+        return other.total
+
+
+def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000, accept=None, disabled=frozenset(),
             rng=None, desc_days=(), negate=None, due=(), ban=None, prune=True, memo=None) -> list[tuple[tuple, int]]:
-    """Depth-first search for plans: [(((lunch, dinner), ...), shopping cents)]. `cost_fn(recipe ids)` prices a
-    plan; `due` lists (ingredient, last day, lot) that must be used in time; `negate` (a day rule, "budget",
+    """Depth-first search for plans: [(((lunch, dinner), ...), shopping cents)]. `bill` prices a plan as it
+    grows; `due` lists (ingredient, last day, lot) that must be used in time; `negate` (a day rule, "budget",
     "no_repeat" or "use_pantry") keeps only plans that break it; `ban` = (ingredient, last day) keeps that
     ingredient out of the plan up to that day. Each day's (lunch, dinner) pairs are filtered by the day rules
     once, then ordered; the bill, which only grows as meals are added, prunes partial plans."""
@@ -655,30 +876,95 @@ def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, ac
     use_due = "use_pantry" not in disabled
     pairs = []
     cache = days.cache if isinstance(days, _Days) else {}
+    if memo is None:
+        memo = cache.setdefault("flags", {})
+    day_rules = tuple(sorted(set(disabled) & {"calories", "protein", "conditional"}))
     for i, (lunches, dinners) in enumerate(days):
         banned = ban[0] if ban is not None and i <= ban[1] else None
         neg = negate if negate in ("calories", "protein", "conditional") and i in desc_days else None
-        key = (i, banned, repeats, tuple(sorted(set(disabled) & {"calories", "protein", "conditional"})), neg)
-        if key not in cache:
-            cache[key] = tuple(_valid_pairs(spec, lunches, dinners, banned, repeats, disabled, neg,
-                                            memo if not disabled and neg is None else None))
-        day = list(cache[key])
+        key = (id(lunches), id(dinners), banned, repeats, day_rules, neg)  # entries hold the lists (ids stay theirs)
         how = "desc" if i in desc_days else order
-        if how == "asc":
-            day.sort(key=lambda p: (p[0][3] + p[1][3], p[0][0], p[1][0]))
-        elif how == "desc":
-            day.sort(key=lambda p: (-(p[0][3] + p[1][3]), p[0][0], p[1][0]))
-        elif how == "rating":
-            day.sort(key=lambda p: (-(p[0][4] + p[1][4]), p[0][3] + p[1][3], p[0][0], p[1][0]))
-        else:
-            day.sort(key=lambda p: (p[0][0], p[1][0]))
+        if how in ("asc", "desc"):  # made as the search reads them: most searches read a few pairs a day
+            lkey = key + ("lazy", how)
+            hit = cache.get(lkey)
+            if hit is None or hit[0] is not lunches or hit[1] is not dinners:
+                hit = cache[lkey] = (lunches, dinners, _Lazy(spec, lunches, dinners, banned, repeats, disabled, neg, memo,
+                                                             -1 if how == "desc" else 1))
+            pairs.append(hit[2])
+            continue
+        hit = cache.get(key)
+        if hit is None or hit[0] is not lunches or hit[1] is not dinners:
+            every = _every_of(spec, cache, lunches, dinners, memo)
+            hit = cache[key] = (lunches, dinners, tuple(_valid_pairs(spec, lunches, dinners, banned, repeats, disabled,
+                                                                     neg, memo, every)))
+        valid = hit[2]
+        if how == "random":
+            day = sorted(valid, key=lambda p: (p[0][0], p[1][0]))
             rng.shuffle(day)
+        else:
+            okey = key + (how,)
+            day = cache.get(okey)
+            if day is not None and (day[0] is not lunches or day[1] is not dinners):
+                day = None
+            day = day[2] if day is not None else None
+            if day is None:
+                day = list(valid)
+                if how == "asc":
+                    day.sort(key=lambda p: (p[0][3] + p[1][3], p[0][0], p[1][0]))
+                elif how == "desc":
+                    day.sort(key=lambda p: (-(p[0][3] + p[1][3]), p[0][0], p[1][0]))
+                else:
+                    day.sort(key=lambda p: (-(p[0][4] + p[1][4]), p[0][3] + p[1][3], p[0][0], p[1][0]))
+                day = tuple(day)
+                cache[okey] = (lunches, dinners, day)
         pairs.append(day)
+    if budget is not None and prune and desc_days:
+        # a pair dearer on its own than the budget is in no plan (the bill only grows): the dearest-first days drop
+        # them at once rather than trying each under every choice of the days before
+        costs = cache.setdefault("pair_costs", {})
+        kept = []
+        for i, day in enumerate(pairs):
+            if i not in desc_days:
+                kept.append(day)
+                continue
+            ok = []
+            for p in day:
+                key = (p[0][0], p[1][0])
+                c = costs.get(key)
+                if c is None:
+                    c = costs[key] = bill(key)
+                if c <= budget:
+                    ok.append(p)
+            kept.append(ok)
+        pairs = kept
+    if any(not day for day in pairs):
+        return []
+    if use_due and any(not any(ing in p[2] for day in pairs[:last + 1] for p in day) for ing, last, _ in due):
+        return []  # a lot due by some day that no pair up to that day uses
     found: list = []
     chosen: list = [None] * n
     used: set = set()
     seen_ings: list = [frozenset()] * (n + 1)
+    due_at = [[ing for ing, last, _ in due if last == i] for i in range(n)] if use_due else [[]] * n
+    running = bill.copy()
+    track = prune and budget is not None  # keep the bill current only when partial plans are pruned by it
+    add, remove = running.add, running.remove
     nodes = 0
+
+    def viable(i: int) -> bool:
+        """Looking ahead once days 0..i are chosen: each later day keeps a pair of unused recipes, and each lot
+        not used yet keeps a pair that uses it by its day (else no plan completes this one: prune it now)."""
+        if repeats:
+            return True
+        for j in range(i + 1, n):
+            if not any(lunch[0] not in used and dinner[0] not in used for lunch, dinner, _ in pairs[j]):
+                return False
+        for ing, last, _ in (due if use_due else ()):
+            if last > i and not any(ing in s for s in seen_ings[1:i + 2]) and not any(
+                    ing in ings and lunch[0] not in used and dinner[0] not in used
+                    for j in range(i + 1, last + 1) for lunch, dinner, ings in pairs[j]):
+                return False
+        return True
 
     def rec(i: int) -> bool:
         nonlocal nodes
@@ -688,7 +974,7 @@ def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, ac
                 return False
             if negate == "use_pantry" and all(any(ing in s for s in seen_ings[1:last + 2]) for ing, last, _ in due):
                 return False
-            cost = cost_fn(ids)
+            cost = running.total if track else bill(ids)
             if budget is not None and cost > budget:
                 return False
             if negate == "budget" and cost <= spec["budget"]:
@@ -697,23 +983,33 @@ def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, ac
             if accept is None or accept(itin, cost):
                 found.append((itin, cost))
             return len(found) >= want
+        deadline = due_at[i]
         for lunch, dinner, ings in pairs[i]:
-            if not repeats and (lunch[0] in used or dinner[0] in used):
+            lid, did = lunch[0], dinner[0]
+            if not repeats and (lid in used or did in used):
                 continue
             nodes += 1
             if nodes > limit:
                 return True
             seen_ings[i + 1] = ings
-            if use_due and any(last == i and not any(ing in s for s in seen_ings[1:i + 2]) for ing, last, _ in due):
+            if deadline and any(not any(ing in s for s in seen_ings[1:i + 2]) for ing in deadline):
                 continue
-            chosen[i] = (lunch[0], dinner[0])
-            if prune and budget is not None and i + 1 < n and cost_fn([x for pair in chosen[:i + 1] for x in pair]) > budget:
-                continue  # the bill only grows as meals are added
-            used.add(lunch[0])
-            used.add(dinner[0])
-            done = rec(i + 1)
-            used.discard(lunch[0])
-            used.discard(dinner[0])
+            chosen[i] = (lid, did)
+            if track:
+                add(lid)
+                add(did)
+                if i + 1 < n and running.total > budget:
+                    remove(lid)
+                    remove(did)
+                    continue  # the bill only grows as meals are added
+            used.add(lid)
+            used.add(did)
+            done = viable(i) and rec(i + 1)
+            used.discard(lid)
+            used.discard(did)
+            if track:
+                remove(lid)
+                remove(did)
             if done:
                 return True
         return False
@@ -722,13 +1018,14 @@ def _search(spec: dict, days: list, cost_fn, order="asc", want=1, limit=3000, ac
     return found
 
 
-def _db_cost_fn(spec: dict, db: dict, ctx: dict | None = None):
-    pantry, book = (ctx["pantry"], ctx["book"]) if ctx else _db_book(spec, db)
+def _db_cost_fn(spec: dict, db: dict, ctx: dict | None = None) -> _Bill:
+    pantry, book = (ctx["pantry"], ctx["book"]) if ctx else _book(spec, db)
     people = spec["people"]
-    return lambda ids: _shopping(_needs(db, ids, people), pantry, book)[1]
-
-
-
+    vec = _memo(db, ("vec", people), lambda: {rid: tuple((i, q * people) for i, q in r["ingredients"])
+                                               for rid, r in db["recipes"].items()})
+    key = ("bill", spec["days"][0], bool(spec.get("pantry")), bool(spec.get("promotions")))
+    return _Bill(vec, _memo(db, key, lambda: {i: (pantry.get(i, 0), size, price) for i, (size, price) in book.items()}),
+                 rows=_memo(db, key + (people,), dict))
 
 
 def _to_answer(spec: dict, db_or_packs, itin: tuple, cost: int, packs: dict | None = None) -> dict:
@@ -740,7 +1037,7 @@ def _to_answer(spec: dict, db_or_packs, itin: tuple, cost: int, packs: dict | No
 
 def _db_answer(spec: dict, db: dict, itin: tuple, ctx: dict | None = None) -> dict:
     needs = _needs(db, [x for pair in itin for x in pair], spec["people"])
-    pantry, book = (ctx["pantry"], ctx["book"]) if ctx else _db_book(spec, db, needs)
+    pantry, book = (ctx["pantry"], ctx["book"]) if ctx else _book(spec, db)
     packs, cost = _shopping(needs, pantry, book)
     return _to_answer(spec, db, itin, cost, packs)
 
@@ -883,71 +1180,58 @@ class _Reference:
                       for lot in self.lots if days[0] <= lot["expires"] <= days[-1] and lot["name"] in names)
 
     def days(self) -> list:
+        """Per day, (lunch candidates, dinner candidates) from what is known; days that read the same (lunch, dinner,
+        a busy evening's dinner) share one list. Unread recipes: their due ingredients, cost to make for everyone."""
         spec = self.spec
+        kinds: dict = {}
         out = []
-        for day, date in enumerate(spec["days"]):
+        for date in spec["days"]:
             lists = []
             for slot in ("lunch", "dinner"):
-                items = []
-                for x in self.lists[slot][0]:
-                    rid = x["id"]
-                    if rid in self.recent or (rid in self.allergens and self.allergens[rid] & self.allergies):
-                        continue
-                    if spec.get("reviews") is not None and self.reviews.get(rid, spec["reviews"]) < spec["reviews"]:
-                        continue
-                    if slot == "dinner" and self.busy.get(date) and x["minutes"] > spec["busy_minutes"]:
-                        continue
-                    page = self.pages.get(rid)
-                    if page is None:
-                        ings, approx = frozenset(self.uses.get(rid, ())), x["cost_to_make"] * 100
-                    else:
-                        ings = frozenset(i["ingredient_id"] for i in page["ingredients"])
-                        approx = sum(-(-i["quantity"] * self.people // self.prices[i["ingredient_id"]][0]) * self.prices[i["ingredient_id"]][1]
-                                     for i in page["ingredients"] if i["ingredient_id"] in self.prices)
-                    items.append((rid, x["kcal"], x["protein_g"], approx, x["rating"], x["minutes"], ings,
-                                  DIET_RANK[x["diet"]] <= 1))
-                lists.append(items)
+                kind = (slot, slot == "dinner" and bool(self.busy.get(date)))
+                if kind not in kinds:
+                    kinds[kind] = self.candidates(slot, kind[1])
+                lists.append(kinds[kind])
             out.append(tuple(lists))
         return out
 
-    def cost(self, ids: list) -> int:
-        """The exact bill for what is known; recipes whose page is unread count at their listed cost to make
-        (when `self.guess`), or nothing."""
-        needs: dict = {}
-        guess = 0
-        for rid in ids:
-            mine = self.needs_of.get(rid)
-            if mine is None:
+    def candidates(self, slot: str, busy: bool) -> list:
+        spec, items = self.spec, []
+        for x in self.lists[slot][0]:
+            rid = x["id"]
+            if rid in self.recent or (rid in self.allergens and self.allergens[rid] & self.allergies):
+                continue
+            if spec.get("reviews") is not None and self.reviews.get(rid, spec["reviews"]) < spec["reviews"]:
+                continue
+            if busy and x["minutes"] > spec["busy_minutes"]:
+                continue
+            page = self.pages.get(rid)
+            if page is None:
+                ings, approx = frozenset(self.uses.get(rid, ())), round(x["cost_to_make"] * 100) * self.people
+            else:
+                ings = frozenset(i["ingredient_id"] for i in page["ingredients"])
+                approx = sum(-(-i["quantity"] * self.people // self.prices[i["ingredient_id"]][0]) * self.prices[i["ingredient_id"]][1]
+                             for i in page["ingredients"] if i["ingredient_id"] in self.prices)
+            items.append((rid, x["kcal"], x["protein_g"], approx, x["rating"], x["minutes"], ings, DIET_RANK[x["diet"]] <= 1))
+        return items
+
+    def bill(self, days: list, guess: bool) -> _Bill:
+        """The exact bill for what is known; a recipe whose page is unread counts at its listed cost to make for
+        everyone (`guess`: no plan costs more than that, since packs bought for one serving each, at regular prices,
+        cover the whole plan), or at nothing; ingredients without a known price count nothing."""
+        vec, extra = {}, {}
+        prices = self.prices
+        for lst in {id(lst): lst for d in days for lst in d}.values():
+            for x in lst:
+                rid = x[0]
                 page = self.pages.get(rid)
                 if page is None:
-                    guess += self.listed.get(rid, 0) if self.guess else 0
-                    continue
-                mine = self.needs_of[rid] = [(i["ingredient_id"], i["quantity"] * self.people) for i in page["ingredients"]]
-            for i, q in mine:
-                needs[i] = needs.get(i, 0) + q
-        book = self.book
-        for i in needs:
-            if i not in book and i in self.prices:
-                book[i] = (self.prices[i][0], self.promos.get(i, self.prices[i][1]))
-        return _shopping({i: q for i, q in needs.items() if i in book}, self.pantry, book)[1] + guess
-
-    def unknowns(self, itin: tuple) -> list:
-        """The plan's doubts, cheapest first: allergens, then review counts, then recipe pages, then prices."""
-        ids = list(dict.fromkeys(x for pair in itin for x in pair))
-        unchecked = [r for r in ids if r not in self.allergens]
-        phases = [[("get_allergens", {"recipe_ids": unchecked})] if unchecked else []]
-        phase = []
-        for r in ids:
-            if self.spec.get("reviews") is not None and r not in self.reviews:
-                phase.append(("get_reviews", {"recipe_id": r}))
-            if r not in self.pages:
-                phase.append(("get_recipe", {"recipe_id": r}))
-        phases.append(phase)
-        for phase in phases:
-            if phase:
-                return phase
-        missing = sorted({i["ingredient_id"] for r in ids for i in self.pages[r]["ingredients"]} - set(self.prices))
-        return [("get_prices", {"ingredient_ids": missing[k:k + 20]}) for k in range(0, len(missing), 20)]
+                    extra[rid] = x[3] if guess else 0
+                elif rid not in vec:
+                    vec[rid] = tuple((i["ingredient_id"], i["quantity"] * self.people) for i in page["ingredients"]
+                                     if i["ingredient_id"] in prices)
+        book = {i: (self.pantry.get(i, 0), size, self.promos.get(i, price)) for i, (size, price) in prices.items()}
+        return _Bill(vec, book, extra)
 
     def learn(self, name: str, args: dict) -> None:
         res = self.agent.call(name, **args)
@@ -962,35 +1246,62 @@ class _Reference:
             for p in res["prices"]:
                 self.prices[p["ingredient_id"]] = (p["pack_size"], round(p["pack_price"] * 100))
 
+    def plan(self) -> tuple | None:
+        """The cheapest plan by what is known (unread recipes ordered by their listed cost to make for everyone,
+        billed at nothing: their pages will tell), looked for among the cheapest few first; None when more recipes
+        had to be listed."""
+        spec, days, due = self.spec, self.days(), self.due()
+        bill = self.bill(days, False)
+        short = {id(lst): sorted(lst, key=lambda t: (t[3], t[0]))[:REF_CAP] for d in days for lst in d}
+        few = [tuple(short[id(lst)] for lst in d) for d in days]
+        found = _search(spec, few, bill, order="asc", want=1, limit=100, due=due, memo=self.memo)
+        if not found and any(len(lst) > REF_CAP for d in days for lst in d):
+            found = _search(spec, days, bill, order="asc", want=1, limit=400, due=due, memo=self.memo)
+        if not found:
+            if not (self.fetch("lunch") | self.fetch("dinner")):
+                raise RuntimeError("no plan satisfies the request")
+            return None
+        return found[0][0]
+
     def solve(self) -> dict:
         self.setup()
         spec = self.spec
-        for _ in range(80):
-            days = self.days()
-            self.listed = {x[0]: int(x[3]) for d in days for lst in d for x in lst}
-            self.guess = False
-            found = _search(spec, days, self.cost, order="asc", want=1, limit=1500, due=self.due(), memo=self.memo)
-            if not found:
-                if not (self.fetch("lunch") | self.fetch("dinner")):
-                    raise RuntimeError("no plan satisfies the request")
+        for _ in range(60):
+            itin = self.plan()
+            if itin is None:
+                continue  # more recipes were listed: plan again
+            ids = list(dict.fromkeys(x for pair in itin for x in pair))
+            unchecked = [r for r in ids if r not in self.allergens]
+            if unchecked:
+                self.learn("get_allergens", {"recipe_ids": unchecked})
                 continue
-            itin, _ = found[0]
-            todo = self.unknowns(itin)
-            if not todo:
-                ids = [x for pair in itin for x in pair]
-                needs: dict = {}
-                for rid in ids:
-                    for i in self.pages[rid]["ingredients"]:
-                        needs[i["ingredient_id"]] = needs.get(i["ingredient_id"], 0) + i["quantity"] * self.people
-                book = {i: (self.prices[i][0], self.promos.get(i, self.prices[i][1])) for i in needs}
-                packs, cost = _shopping(needs, self.pantry, book)
+            if spec.get("reviews") is not None and any(r not in self.reviews for r in ids):
+                for r in ids:  # review counts first: a recipe with too few is not worth opening
+                    if r not in self.reviews:
+                        self.learn("get_reviews", {"recipe_id": r})
+                if any(self.reviews[r] < spec["reviews"] for r in ids):
+                    continue
+            for r in ids:
+                if r not in self.pages:
+                    self.learn("get_recipe", {"recipe_id": r})
+            missing = sorted({i["ingredient_id"] for r in ids for i in self.pages[r]["ingredients"]} - set(self.prices))
+            for k in range(0, len(missing), 20):
+                self.learn("get_prices", {"ingredient_ids": missing[k:k + 20]})
+            needs: dict = {}
+            for rid in [x for pair in itin for x in pair]:
+                for i in self.pages[rid]["ingredients"]:
+                    needs[i["ingredient_id"]] = needs.get(i["ingredient_id"], 0) + i["quantity"] * self.people
+            book = {i: (self.prices[i][0], self.promos.get(i, self.prices[i][1])) for i in needs}
+            packs, cost = _shopping(needs, self.pantry, book)
+            on_time = all(any(ing in {x["ingredient_id"] for x in self.pages[r]["ingredients"]} for pair in itin[:last + 1]
+                              for r in pair) for ing, last, _ in self.due())
+            if cost <= spec["budget"] and on_time:
                 return _to_answer(spec, None, itin, cost, packs)
-            for name, args in todo:
-                self.learn(name, args)
-            if any(name == "get_recipe" for name, _ in todo):  # price what the new pages need right away
-                for name, args in self.unknowns(itin):
-                    if name == "get_prices":
-                        self.learn(name, args)
+            if cost > spec["budget"]:
+                # the budget binds: list every recipe once, so that the cheap ones are known before opening pages
+                for slot in ("lunch", "dinner"):
+                    while self.fetch(slot):
+                        pass
         raise RuntimeError("the reference did not converge")
 
 
@@ -1163,7 +1474,8 @@ class MealPlanning(Family):
                 spec["use_lots"] = [x[2] for x in due]
                 spec["use_names"] = [db["ingredients"][x[0]]["name"] for x in due]
             if spec.get("protein") is not None and not any(
-                    _valid_pairs(spec, l, d, None, False, frozenset({"protein"}), "protein") for l, d in days):
+                    _valid_pairs(spec, l, d, None, False, frozenset({"protein"}), "protein", *_every(spec, days, i))
+                    for i, (l, d) in enumerate(days)):
                 continue  # no day can miss its protein alone: the rule would not discriminate
             cost_fn = _db_cost_fn(spec, db, ctx)
             found = _search(spec, days, cost_fn, order="asc", want=1, limit=700, disabled=frozenset({"budget"}), due=due)
@@ -1177,19 +1489,29 @@ class MealPlanning(Family):
             budget = int(math.ceil((cost + rng.uniform(0.4, 0.8) * (top - cost)) / 100) * 100)
             spec["budget"] = min(budget, top - 1)
             spec["constraints"] = self._constraints(spec)
-            if spec.get("conditional") and not any(
-                    _search(spec, days, cost_fn, limit=800, disabled=frozenset({"conditional"}), negate="conditional",
-                            desc_days=(d,), due=due) for d in range(len(spec["days"]))):
+            n = len(spec["days"])
+            # each rule must be breakable alone: first by one change to the cheapest plan, else by a search
+            if spec.get("conditional") and not (
+                    any(_swapped(spec, itin, d, None, pair, cost_fn, due, ctx) for d in range(n)
+                        for pair in _breaking_pairs(spec, days, d))
+                    or any(_search(spec, days, cost_fn, limit=800, disabled=frozenset({"conditional"}), negate="conditional",
+                                   desc_days=(d,), due=due) for d in range(n))):
                 continue  # no otherwise valid plan breaks the rule: it would not discriminate
-            if not any(_search(spec, _db_days(spec, db, force=(d, slot, "allergens"), ctx=ctx, base=days), cost_fn, limit=300, due=due)
-                       for d in range(len(spec["days"])) for slot in ("lunch", "dinner")
-                       if any(_only_breaks(ctx["checks"][(d, slot)][rid], "allergens") for rid in db["recipes"])):
+            slips = [(d, slot) for d in range(n) for slot in ("lunch", "dinner")
+                     if _breakers(ctx, ctx["checks"][(d, slot)], "allergens")]
+            if not (any(_swapped(spec, itin, d, slot, c, cost_fn, due, ctx) for d, slot in slips
+                        for c in _forced(spec, db, ctx, d, slot, "allergens"))
+                    or any(_search(spec, _db_days(spec, db, force=(d, slot, "allergens"), ctx=ctx, base=days), cost_fn,
+                                   limit=300, due=due) for d, slot in slips)):
                 continue  # an allergen must be able to slip in alone
             if due and not any(_search(spec, days, cost_fn, limit=500, disabled=frozenset({"use_pantry"}), ban=(ing, last),
                                        due=[x for x in due if x[2] != lot]) for ing, last, lot in due):
                 continue  # the pantry rule must be breakable alone too
             if level >= 3:
-                greedy = _greedy_answer(spec, tools, _Direct(db, tools))
+                # what the careless agent answers depends only on who it cooks for and how many days (once per database)
+                key = ("greedy", spec["household_name"] if "get_household" in tools else None, spec["people"],
+                       spec.get("diet"), len(spec["days"]), bool(spec.get("shopping_list")))
+                greedy = _memo(db, key, lambda: _greedy_answer(spec, tools, _Direct(db, tools)))
                 if all(_evaluate(spec, db, greedy).values()):
                     continue
             break
@@ -1215,7 +1537,7 @@ class MealPlanning(Family):
         ctx = _ctx(spec, db)
         days = _db_days(spec, db, ctx=ctx)
         cost_fn = _db_cost_fn(spec, db, ctx)
-        due = _pantry_due(spec, db)
+        due = _due(spec, db)
         rng = random.Random(derive_seed(task.task_id, "solutions"))
         out, seen = [], set()
         for order, want in (("rating", 1), ("random", 2), ("asc", 1)):
@@ -1266,6 +1588,13 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
         return dict(base, shopping_list=items)
     itin = [(d["lunch"], d["dinner"]) for d in base["days"]]
     ctx = ctx or _ctx(spec, db)
+    rids, uses = list(db["recipes"]), _static(db)["uses"]  # recipes are stored sorted by id
+    fine = ctx.setdefault("fine", {})  # per rules table: the recipes meeting every per-recipe rule
+    budget = spec.get("budget") if "budget" in {c["id"] for c in spec["constraints"]} else None
+    if budget is not None and all(x in db["recipes"] for pair in itin for x in pair):
+        bill = ctx.get("bill") or ctx.setdefault("bill", _db_cost_fn(spec, db, ctx))
+    else:
+        budget = None
     tried = 0
     slot_rules = ("meals", "allergens", "diet", "busy", "reviews", "fresh")
     for day in range(n):
@@ -1276,12 +1605,15 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
                 cands = [r for r in others if r in db["recipes"]]
             elif cid in slot_rules:
                 table = ctx["checks"][(day, slot)]
-                cands = [rid for rid in sorted(db["recipes"]) if _only_breaks(table[rid], cid)]
+                cands = list(_breakers(ctx, table, cid))
             elif cid in ("calories", "protein", "conditional", "use_pantry", "budget"):
                 recipes = db["recipes"]
                 other = recipes.get(itin[day][1 - k])
                 table = ctx["checks"][(day, slot)]
-                valid = [(rid, r) for rid, r in sorted(recipes.items()) if rid != current and all(table[rid].values())]
+                hit = fine.get(id(table))
+                if hit is None or hit[0] is not table:
+                    hit = fine[id(table)] = (table, [(rid, recipes[rid]) for rid in rids if all(table[rid].values())])
+                valid = [(rid, r) for rid, r in hit[1] if rid != current]
                 if other is None:
                     cands = []
                 elif cid == "calories":
@@ -1298,20 +1630,19 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
                         cands = [] if other["kcal"] < cond["dinner_kcal"] else [
                             rid for rid, r in valid if r["kcal"] >= cond["lunch_kcal"] or DIET_RANK[r["diet"]] > 1]
                 elif cid == "use_pantry":
-                    mine = {i for i, _ in recipes[current]["ingredients"]} if current in recipes else set()
-                    due = {ing for ing, last, _ in _pantry_due(spec, db) if ing in mine and day <= last}
-                    cands = [rid for rid, r in valid if due and not due & {i for i, _ in r["ingredients"]}]
+                    mine = uses[current] if current in recipes else frozenset()
+                    due = {ing for ing, last, _ in _due(spec, db) if ing in mine and day <= last}
+                    cands = [rid for rid, r in valid if due and not due & uses[rid]]
                 else:
                     cands = [rid for rid, r in sorted(valid, key=lambda x: -len(x[1]["ingredients"]))]
             else:
                 cands = []
             if cid != "no_repeat":  # keep the rest of the plan valid: nothing repeated, pantry lots still used
                 used = {x for pair in itin for x in pair}
-                carried = {ing for ing, last, _ in _pantry_due(spec, db) if day <= last and current in db["recipes"]
-                           and any(i == ing for i, _ in db["recipes"][current]["ingredients"])}
-                cands = sorted((rid for rid in cands if rid not in used and (cid == "use_pantry" or all(
-                    any(i == ing for i, _ in db["recipes"][rid]["ingredients"]) for ing in carried))),
-                    key=lambda rid: (ctx["cands"][rid][3], rid))
+                carried = {ing for ing, last, _ in _due(spec, db) if day <= last and current in db["recipes"]
+                           and ing in uses[current]}
+                cands = sorted((rid for rid in cands if rid not in used and (cid == "use_pantry" or carried <= uses[rid])),
+                               key=lambda rid: (ctx["cands"][rid][3], rid))
             mate = itin[day][1 - k]
             if mate in db["recipes"]:  # keep the day's other rules valid (the target one is the one to break)
                 others = frozenset({cid}) & {"calories", "protein", "conditional"}
@@ -1321,19 +1652,23 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
             for rid in cands[:6]:
                 if tried >= 16:
                     break
-                answer = _with(spec, db, base, [(day, slot, rid)], ctx)
                 tried += 1
+                if budget is not None:  # the bill first: a swap that settles the budget wrongly isolates nothing
+                    ids = [x for j, pair in enumerate(itin) for m, x in enumerate(pair) if (j, m) != (day, k)] + [rid]
+                    if (bill(ids) > budget) != (cid == "budget"):
+                        continue
+                answer = _with(spec, db, base, [(day, slot, rid)], ctx)
                 if _isolated(spec, db, answer, cid):
                     return answer
     # no single swap isolates it: search a whole plan whose only fault is that rule
-    due = _pantry_due(spec, db)
+    due = _due(spec, db)
     cost_fn = _db_cost_fn(spec, db, ctx)
     base_days = ctx.setdefault("days", _db_days(spec, db, ctx=ctx))
     candidates = []
     if cid in slot_rules:
         for day in range(n):
             for slot in ("lunch", "dinner"):
-                if any(_only_breaks(ctx["checks"][(day, slot)][rid], cid) for rid in db["recipes"]):
+                if _breakers(ctx, ctx["checks"][(day, slot)], cid):
                     candidates.append(dict(days=_db_days(spec, db, force=(day, slot, cid), ctx=ctx, base=base_days)))
     elif cid == "use_pantry":
         days = base_days
@@ -1356,14 +1691,71 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
     return None
 
 
+def _breaking_pairs(spec: dict, days: "_Days", day: int):
+    """The day's (lunch, dinner) pairs that break the heavy-dinner rule and meet the other day rules."""
+    cond = spec["conditional"]
+    lunches, dinners = days[day]
+    memo = days.cache.setdefault("flags", {})
+    heavy = [d for d in dinners if d[1] is not None and d[1] >= cond["dinner_kcal"]]
+    for lunch in lunches:
+        if lunch[7] and lunch[1] is not None and lunch[1] < cond["lunch_kcal"]:
+            continue  # a light vegetarian lunch keeps the rule
+        for dinner in heavy:
+            if dinner[0] == lunch[0]:
+                continue
+            key = (lunch[0], dinner[0])
+            bits = memo.get(key)
+            if bits is None:
+                cal, prot, ok = _pair_flags(spec, lunch, dinner)
+                bits = memo[key] = cal | (prot << 1) | (ok << 2)
+            if bits & 3 == 3 and not bits & 4:
+                yield lunch, dinner
+
+
+def _forced(spec: dict, db: dict, ctx: dict, day: int, slot: str, rule: str) -> list:
+    """The candidates `_db_days(force=(day, slot, rule))` puts in that slot: recipes breaking that rule alone."""
+    table, cands = ctx["checks"][(day, slot)], ctx["cands"]
+    return sorted((cands[rid] for rid in _breakers(ctx, table, rule)), key=lambda t: (t[3], t[0]))[:CAP]
+
+
+def _swapped(spec: dict, itin: tuple, day: int, slot: str | None, new, bill, due, ctx: dict) -> bool:
+    """Does the plan stay valid but for the swapped-in part (a day's pair when `slot` is None, else one recipe
+    that must fit the day's rules with the other meal): no repeats, lots used in time, within budget?"""
+    cands = ctx["cands"]
+    if slot is None:
+        pair = (new[0][0], new[1][0])
+    else:
+        pair = (new[0], itin[day][1]) if slot == "lunch" else (itin[day][0], new[0])
+        if not all(_pair_flags(spec, cands[pair[0]], cands[pair[1]])):
+            return False
+    plan = list(itin)
+    plan[day] = pair
+    ids = [x for p in plan for x in p]
+    if len(set(ids)) != len(ids):
+        return False
+    if any(not any(ing in cands[x][6] for p in plan[:last + 1] for x in p) for ing, last, _ in due):
+        return False
+    return bill(ids) <= spec["budget"]
+
+
 def _slot_rules_breakable(spec: dict, db: dict, ctx: dict) -> bool:
     """Each per-recipe rule of the spec can be broken by some recipe that breaks nothing else."""
     rules = ["allergens"] + [r for r, f in (("diet", "diet"), ("busy", "busy_minutes"), ("reviews", "reviews"),
                                               ("fresh", "fresh")) if spec.get(f)]
     for rule in rules:
-        if not any(_only_breaks(table[rid], rule) for table in ctx["checks"].values() for rid in db["recipes"]):
+        if not any(_breakers(ctx, table, rule) for table in ctx["checks"].values()):
             return False
     return True
+
+
+def _breakers(ctx: dict, table: dict, rule: str) -> tuple:
+    """The recipes (in id order) that break `rule` and nothing else in this rules table, once per ctx."""
+    memo = ctx.setdefault("breakers", {})
+    key = (id(table), rule)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not table:
+        hit = memo[key] = (table, tuple(rid for rid, checks in table.items() if _only_breaks(checks, rule)))
+    return hit[1]
 
 
 def _only_breaks(checks: dict, rule: str) -> bool:
