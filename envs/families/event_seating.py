@@ -18,7 +18,7 @@ meets the request passes; the assign tool only refuses a full table or an alread
 
 from __future__ import annotations
 
-import copy
+import json
 import random
 from collections import Counter, OrderedDict
 
@@ -401,9 +401,10 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
     for a, b in view["conflicts"]:
         avoid.setdefault(a, set()).add(b)
         avoid.setdefault(b, set()).add(a)
-    anchor = {}  # party -> table of a member seated outside the listed guests
-    for pid, members in view["parties"].items():
-        for m in members:
+    anchor = {}  # party -> table of a member seated outside the listed guests (only the listed guests' parties matter)
+    parties = view["parties"]
+    for pid in {guests[g][3] for g in listed}:
+        for m in parties.get(pid, ()):
             if m in fixed and m not in listed:
                 anchor[pid] = fixed[m]
     ids = sorted(tables)
@@ -486,14 +487,20 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
 def _db_view(spec: dict, db: dict) -> dict:
     event = spec["event"]
     listed = set(spec["guests"])
-    return {
-        "tables": {t: (v["capacity"], v["menu"], v["zone"], v["step_free"]) for t, v in db["tables"].items() if v["event"] == event},
-        "guests": {g: (v["diet"], v["mobility"] == "wheelchair", v["vip"], v["party"]) for g, v in db["guests"].items()
-                   if v["event"] == event},
-        "fixed": {g: t for g, t in db["seating"].items() if g not in listed and db["guests"][g]["event"] == event},
-        "conflicts": [tuple(c) for c in db["conflicts"]],
-        "parties": {p: list(v["members"]) for p, v in db["parties"].items() if v["event"] == event},
-    }
+    views = _static(db).setdefault("views", {})
+    key = (event, id(db["parties"]), id(db["conflicts"]))
+    hit = views.get(key)
+    if hit is None or hit[0] is not db["parties"] or hit[1] is not db["conflicts"]:  # what no seating changes
+        hit = views[key] = (db["parties"], db["conflicts"], {
+            "tables": {t: (v["capacity"], v["menu"], v["zone"], v["step_free"]) for t, v in db["tables"].items()
+                       if v["event"] == event},
+            "guests": {g: (v["diet"], v["mobility"] == "wheelchair", v["vip"], v["party"]) for g, v in db["guests"].items()
+                       if v["event"] == event},
+            "conflicts": [tuple(c) for c in db["conflicts"]],
+            "parties": {p: list(v["members"]) for p, v in db["parties"].items() if v["event"] == event},
+        })
+    guests = db["guests"]
+    return dict(hit[2], fixed={g: t for g, t in db["seating"].items() if g not in listed and guests[g]["event"] == event})
 
 
 def _plan_for(spec: dict, db: dict, seating: dict, answer_free: int | None = None) -> Plan:
@@ -678,6 +685,7 @@ ANSWER = {
     "required": ["assignments"],
     "additionalProperties": False,
 }
+_ANSWER_JSON = json.dumps(ANSWER)
 INTROS = (
     "Please seat these guests at the {event}: {names}.",
     "For the {event}, find seats for {names}.",
@@ -699,7 +707,7 @@ OUTROS = (
 
 
 def _answer_schema(free_seats: bool) -> dict:
-    schema = copy.deepcopy(ANSWER)
+    schema = json.loads(_ANSWER_JSON)  # a fresh copy (faster than deepcopy)
     if free_seats:
         schema["properties"]["free_seats"] = {"type": "integer", "minimum": 0,
                                               "description": "Free seats left at the whole event after your changes."}
@@ -940,7 +948,8 @@ def _budget(level: int, spec: dict, db: dict | None = None, tools: tuple = ()) -
 
 def _final(spec: dict, db: dict, seating: dict, drop: str | None = None) -> dict:
     """The database after seating the listed guests as given (and unseating `drop`)."""
-    seat = {g: t for g, t in db["seating"].items() if g not in spec["guests"] and g != drop}
+    listed = set(spec["guests"])
+    seat = {g: t for g, t in db["seating"].items() if g not in listed and g != drop}
     seat.update(seating)
     return {**db, "seating": seat}
 
@@ -950,9 +959,9 @@ def _fails(spec: dict, db: dict, seating: dict, answer: dict | None = None, drop
     if answer is None:  # the answer that matches this seating
         answer = {"assignments": [{"guest": g, "table": t} for g, t in seating.items()]}
         if spec.get("free_seats"):
-            tables = db["tables"]
-            answer["free_seats"] = sum(t["capacity"] for t in tables.values() if t["event"] == spec["event"]) - sum(
-                1 for t in final["seating"].values() if tables[t]["event"] == spec["event"])
+            static, event = _static(db), spec["event"]
+            here = set(static["tables_of"].get(event, ()))
+            answer["free_seats"] = static["capacity"].get(event, 0) - sum(1 for t in final["seating"].values() if t in here)
     return [k for k, ok in _evaluate(spec, answer, final, db).items() if not ok]
 
 
