@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import collections
 import itertools
-import pickle
 import random
 from collections import OrderedDict
 from typing import Any
 
+from synthgym.envs.episode import CopyOnWrite
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import Plan, Task, TaskDraft, ToolCall, canonical_json
 from synthgym.envs.tools import PAGE, ToolBox, ToolError, integer, paginate, require, string
@@ -104,6 +104,21 @@ def _overlap(a: dict, b: dict) -> bool:
     return bool(set(a["days"]) & set(b["days"])) and a["start"] < b["end"] and b["start"] < a["end"]
 
 
+_DAY_INDEX = {"M": 0, "T": 1, "W": 2, "R": 3, "F": 4}
+
+
+def _time_mask(sec: dict) -> int:
+    """The minutes of the week a section meets, as a bit mask (agrees with `_overlap`)."""
+    start, end = sec["start"], sec["end"]
+    if end <= start:
+        return 0
+    run = (1 << (end - start)) - 1
+    out = 0
+    for d in set(sec["days"]):
+        out |= run << (_DAY_INDEX[d] * 1440 + start)
+    return out
+
+
 def _grade_ok(grade: str, minimum: str) -> bool:
     return grade in GRADE_POINTS and GRADE_ORDER.index(grade) >= GRADE_ORDER.index(minimum)
 
@@ -117,9 +132,10 @@ def _ro(db: dict, table: str) -> dict:
 
 def _same_course_check(db: dict, student_id: str, course: str) -> None:
     sections = _ro(db, "sections")
+    prefix = student_id + "|"  # student ids hold no "|": the key's first part is the student
     for k, v in dict.items(_ro(db, "enrollments")):
-        st, other = k.split("|", 1)
-        if st == student_id and sections[other]["course"] == course:
+        if k.startswith(prefix) and sections[k[len(prefix):]]["course"] == course:
+            other = k[len(prefix):]
             raise ToolError(f"already {v} in {other}, a section of {course}")
 
 
@@ -220,6 +236,7 @@ def get_course(db, course_id):
 )
 def list_sections(db, course_id, page=1):
     require(db["courses"], course_id, "course")
+    sections = db["sections"]
     rows = [
         {
             "section_id": k,
@@ -228,10 +245,30 @@ def list_sections(db, course_id, page=1):
             "status": s["status"],
             "restriction": s.get("restriction") or "none",
         }
-        for k, s in sorted(db["sections"].items())
-        if s["course"] == course_id
+        for k in _sections_by_course(sections).get(course_id, ())
+        for s in (sections[k],)
     ]
     return paginate(rows, page, 5)
+
+
+_BY_COURSE: "OrderedDict[int, tuple[dict, int, dict]]" = OrderedDict()
+
+
+def _sections_by_course(sections: dict) -> dict[str, list[str]]:
+    """Section ids per course, sorted; cached per sections table (kept alive here, so its id is not
+    reused; no tool adds or removes a section, and writes replace the table)."""
+    key = id(sections)
+    hit = _BY_COURSE.get(key)
+    if hit is not None and hit[0] is sections and hit[1] == len(sections):
+        _BY_COURSE.move_to_end(key)
+        return hit[2]
+    index: dict[str, list[str]] = {}
+    for k in sorted(sections):
+        index.setdefault(sections[k]["course"], []).append(k)
+    _BY_COURSE[key] = (sections, len(sections), index)
+    while len(_BY_COURSE) > 16:
+        _BY_COURSE.popitem(last=False)
+    return index
 
 
 @toolbox.read(
@@ -358,10 +395,29 @@ class World:
         self.courses = db["courses"]
         self.sections = db["sections"]
         self.by_course: dict[str, list[str]] = collections.defaultdict(list)
+        # per section: its course, credits and meeting times as a bit mask (one bit per minute of
+        # the week): two sections overlap exactly when their masks share a bit
+        self.course_of: dict[str, str] = {}
+        self.sec_credits: dict[str, int] = {}
+        self.mask: dict[str, int] = {}
         for sid in sorted(self.sections):
-            self.by_course[self.sections[sid]["course"]].append(sid)
+            sec = self.sections[sid]
+            self.by_course[sec["course"]].append(sid)
+            self.course_of[sid] = sec["course"]
+            self.sec_credits[sid] = self.courses[sec["course"]]["credits"]
+            self.mask[sid] = _time_mask(sec)
         self._student: dict[str, dict] = {}
-        self.mut_cache: "OrderedDict[str, tuple]" = OrderedDict()  # mutation searches on this database
+        self._eligible: dict[tuple[str, str], bool] = {}
+        self._restriction: dict[tuple[str, str], bool] = {}
+        self._cover: dict[tuple, bool] = {}
+        self._enrollable: list[str] | None = None
+        self._faults: dict[tuple, dict[str, int]] = {}
+        self._wait: dict[str, list] = {}
+        self._open_courses: dict[tuple[str, str], int] = {}
+        self._near: dict[tuple, list[str]] = {}
+        self._carriers: dict[str, list[str]] = {}
+        self.mut_cache: "OrderedDict[tuple, tuple]" = OrderedDict()  # mutation searches on this database
+        self.read_cache: dict[tuple, tuple] = {}  # read-tool results on this database (simulated agents)
 
     def student(self, sid: str) -> dict:
         info = self._student.get(sid)
@@ -390,6 +446,13 @@ class World:
         return info
 
     def eligible(self, sid: str, course: str) -> bool:
+        key = (sid, course)
+        ok = self._eligible.get(key)
+        if ok is None:
+            ok = self._eligible[key] = self._eligible_now(sid, course)
+        return ok
+
+    def _eligible_now(self, sid: str, course: str) -> bool:
         best = self.student(sid)["best"]
         p = self.db["policy"]
         if course in best and _grade_ok(best[course], p["retake_below"]):
@@ -400,16 +463,106 @@ class World:
         return True
 
     def restriction_ok(self, sid: str, section: str) -> bool:
-        r = self.sections[section].get("restriction")
-        s = self.db["students"][sid]
-        if not r:
-            return True
-        if r.startswith("majors:"):
-            return s["major"] == r.split(":", 1)[1]
-        return s["year"] >= 3
+        key = (sid, section)
+        ok = self._restriction.get(key)
+        if ok is None:
+            r = self.sections[section].get("restriction")
+            s = self.db["students"][sid]
+            if not r:
+                ok = True
+            elif r.startswith("majors:"):
+                ok = s["major"] == r.split(":", 1)[1]
+            else:
+                ok = s["year"] >= 3
+            self._restriction[key] = ok
+        return ok
+
+    def covers(self, main: list[str], cats: list[str]) -> bool:
+        key = (tuple(main), tuple(cats))
+        ok = self._cover.get(key)
+        if ok is None:
+            ok = self._cover[key] = _cover(self, main, cats)
+        return ok
+
+    def section_faults(self, sid: str, pref: str | None, restriction: bool, eligible: bool) -> dict[str, int]:
+        """Per enrollable section, the checks (bits of `_BIT`) adding it breaks for this
+        student whatever else is chosen: time preference, restriction, eligibility of its course."""
+        key = (sid, pref, restriction, eligible)
+        out = self._faults.get(key)
+        if out is None:
+            out = self._faults[key] = {}
+            for sec in self.enrollable():
+                course = self.course_of[sec]
+                bits = 0
+                if pref and not _pref_ok(pref, self.sections[sec]):
+                    bits |= _BIT["time_pref"]
+                if restriction and not self.restriction_ok(sid, sec):
+                    bits |= _BIT["restriction"]
+                if eligible and not self.courses[course]["is_lab"] and not self.eligible(sid, course):
+                    bits |= _BIT["eligible"]
+                out[sec] = bits
+        return out
+
+    def carriers(self, attr: str) -> list[str]:
+        """The courses carrying a requirement attribute, by id."""
+        out = self._carriers.get(attr)
+        if out is None:
+            out = self._carriers[attr] = [c for c in sorted(self.courses) if attr in self.courses[c]["attributes"]]
+        return out
+
+    def open_courses(self, sid: str, attr: str) -> int:
+        """How many courses carrying a requirement attribute the student could add: eligible and
+        not among their current courses."""
+        key = (sid, attr)
+        n = self._open_courses.get(key)
+        if n is None:
+            current = {self.course_of[s] for s in self.student(sid)["enrolled"]}
+            n = self._open_courses[key] = sum(1 for c in self.carriers(attr) if c not in current and self.eligible(sid, c))
+        return n
+
+    def near_sections(self, wanted: tuple, requested: tuple) -> list[str]:
+        """Open sections a near miss may add: those of courses carrying a wanted attribute or
+        requested by name, and labs, then a dozen others (by id)."""
+        key = (wanted, requested)
+        out = self._near.get(key)
+        if out is None:
+            relevant, others = [], []
+            for s in self.enrollable():
+                c = self.courses[self.course_of[s]]
+                if set(wanted) & set(c["attributes"]) or self.course_of[s] in requested or c["is_lab"]:
+                    relevant.append(s)
+                else:
+                    others.append(s)
+            out = self._near[key] = relevant + others[:12]
+        return out
+
+    def enrollable(self) -> list[str]:
+        """Open sections with a free seat, by id."""
+        if self._enrollable is None:
+            self._enrollable = [s for s in sorted(self.sections) if _can_enroll(self, "", s)]
+        return self._enrollable
 
     def credits(self, sections) -> int:
-        return sum(self.courses[self.sections[s]["course"]]["credits"] for s in sections)
+        credits = self.sec_credits
+        return sum(credits[s] for s in sections)
+
+    def clash_free(self, sections) -> bool:
+        """No two of the sections overlap in time."""
+        masks = self.mask
+        acc = 0
+        for s in sections:
+            m = masks[s]
+            if acc & m:
+                return False
+            acc |= m
+        return True
+
+    def span(self, sections) -> int:
+        masks = self.mask
+        acc = 0
+        for s in sections:
+            acc |= masks[s]
+        return acc
 
 
 _WORLDS: "OrderedDict[int, tuple[dict, World]]" = OrderedDict()
@@ -451,9 +604,9 @@ def state_of(spec: dict, initial: dict, final: dict) -> dict:
     init, fin = initial["enrollments"], final["enrollments"]
     others = False
     added, dropped, wait_new, wait_gone = [], [], [], []
-    for k in set(init) | set(fin):
-        if init.get(k) == fin.get(k):
-            continue
+    if init is fin:  # no write reached the table
+        return {"added": added, "dropped": dropped, "waitlisted": wait_new, "others": others}
+    for k in {k for k, _ in init.items() ^ fin.items()}:  # the keys whose status changed
         st, sec = k.split("|", 1)
         if st != sid:
             others = True
@@ -470,75 +623,124 @@ def state_of(spec: dict, initial: dict, final: dict) -> dict:
     return {"added": sorted(added), "dropped": sorted(dropped), "waitlisted": sorted(wait_new), "others": others or bool(wait_gone)}
 
 
-def expected_waitlist(world: World, spec: dict, final_enrolled: list[str]) -> str | None:
+def _wait_options(world: World, course: str) -> list[tuple[int, str, int]]:
+    """The full, open sections of a course as (waitlist length, section id, time mask), best first."""
+    out = world._wait.get(course)
+    if out is None:
+        out = []
+        for sec in world.by_course[course]:
+            s = world.sections[sec]
+            if s["status"] != "open" or s["enrolled"] < s["capacity"]:
+                continue
+            out.append((s["waitlist"], sec, world.mask[sec]))
+        out.sort()
+        world._wait[course] = out
+    return out
+
+
+def expected_waitlist(world: World, spec: dict, final_enrolled) -> str | None:
     course = spec.get("waitlist_course")
     if course is None:
         return None
-    options = []
-    for sec in world.by_course[course]:
-        s = world.sections[sec]
-        if s["status"] != "open" or s["enrolled"] < s["capacity"]:
-            continue
-        if any(_overlap(s, world.sections[e]) for e in final_enrolled):
-            continue
-        options.append((s["waitlist"], sec))
-    return min(options)[1] if options else None
+    span = world.span(final_enrolled)
+    for _, sec, mask in _wait_options(world, course):
+        if not mask & span:
+            return sec
+    return None
 
 
 _CHEAP_FIRST = ("unchanged", "drop", "coverage", "time_pref", "restriction", "eligible", "lab", "credits", "schedule", "waitlist")
 
 
+class Evaluator:
+    """One spec's checks on one world, set up once to judge many states (the judge, the solver and
+    the mutation search all go through it)."""
+
+    def __init__(self, world: World, spec: dict) -> None:
+        self.world = world
+        self.spec = spec
+        self.sid = sid = spec["student"]
+        info = world.student(sid)
+        self.enrolled = frozenset(info["enrolled"])
+        self.limit = info["limit"]
+        self.checks = tuple(spec["checks"])
+        self.cheap = tuple(c for c in _CHEAP_FIRST if c in self.checks)
+        drop_course = spec.get("drop_course")
+        self.allowed_drop = frozenset(s for s in info["enrolled"] if world.course_of[s] == drop_course)
+        self.wait_course = spec.get("waitlist_course")
+        self.wait_options = _wait_options(world, self.wait_course) if self.wait_course is not None else []
+        self.pref = spec.get("pref")
+
+    def expected_waitlist(self, final) -> str | None:
+        if self.wait_course is None:
+            return None
+        span = self.world.span(final)
+        for _, sec, mask in self.wait_options:
+            if not mask & span:
+                return sec
+        return None
+
+    def __call__(self, st: dict, stop_after: int | None = None, give_up=()) -> dict[str, bool]:
+        """{check: held}; with stop_after, checks run cheapest first and stop once that many failed,
+        or once one of `give_up` failed."""
+        world, spec, sid = self.world, self.spec, self.sid
+        courses, course_of, sections = world.courses, world.course_of, world.sections
+        added, dropped = st["added"], st["dropped"]
+        final = (self.enrolled - set(dropped)) | set(added)
+        added_courses = [course_of[s] for s in added]
+        labs = [c for c in added_courses if courses[c]["is_lab"]]
+        main = [c for c in added_courses if not courses[c]["is_lab"]]
+        out: dict[str, bool] = {}
+        failed = 0
+        for c in (self.checks if stop_after is None else self.cheap):
+            if stop_after is not None and failed >= stop_after:
+                break
+            if c == "coverage":
+                if spec.get("courses"):
+                    ok = sorted(main) == sorted(spec["courses"])
+                else:
+                    ok = world.covers(main, spec["categories"])
+                if ok and labs:
+                    coreqs = {courses[m]["coreq"] for m in main}
+                    ok = all(lab in coreqs for lab in labs) and len(set(labs)) == len(labs)
+            elif c == "eligible":
+                ok = all(world.eligible(sid, m) for m in main)
+            elif c == "restriction":
+                ok = all(world.restriction_ok(sid, s) for s in added)
+            elif c == "schedule":
+                ok = world.clash_free(final)
+            elif c == "time_pref":
+                pref = self.pref
+                ok = all(_pref_ok(pref, sections[s]) for s in added)
+            elif c == "credits":
+                ok = world.credits(final) <= self.limit
+            elif c == "lab":
+                ok = all(courses[m]["coreq"] in added_courses for m in main if courses[m]["coreq"])
+            elif c == "drop":
+                drop_course = spec["drop_course"]
+                ok = not any(course_of[s] == drop_course for s in final)
+            elif c == "waitlist":
+                exp = self.expected_waitlist(final)
+                ok = exp is not None and st["waitlisted"] == [exp]
+            elif c == "unchanged":
+                ok = not st["others"] and set(dropped) <= self.allowed_drop
+                if self.wait_course is None:
+                    ok = ok and not st["waitlisted"]
+                else:
+                    ok = ok and all(course_of[s] == self.wait_course for s in st["waitlisted"])
+            else:  # pragma: no cover
+                ok = False
+            out[c] = ok
+            if not ok:
+                failed += 1
+                if c in give_up:
+                    break
+        return out
+
+
 def evaluate(world: World, spec: dict, st: dict, stop_after: int | None = None) -> dict[str, bool]:
     """{check: held}; with stop_after, checks run cheapest first and stop once that many failed."""
-    sid = spec["student"]
-    info = world.student(sid)
-    added, dropped = st["added"], st["dropped"]
-    final = sorted((set(info["enrolled"]) - set(dropped)) | set(added))
-    added_courses = [world.sections[s]["course"] for s in added]
-    labs = [c for c in added_courses if world.courses[c]["is_lab"]]
-    main = [c for c in added_courses if not world.courses[c]["is_lab"]]
-    out: dict[str, bool] = {}
-    failed = 0
-    order = spec["checks"] if stop_after is None else [c for c in _CHEAP_FIRST if c in spec["checks"]]
-    for c in order:
-        if stop_after is not None and failed >= stop_after:
-            break
-        if c == "coverage":
-            if spec.get("courses"):
-                ok = sorted(main) == sorted(spec["courses"])
-            else:
-                ok = _cover(world, main, spec["categories"])
-            coreqs = {world.courses[m]["coreq"] for m in main}
-            ok = ok and all(lab in coreqs for lab in labs) and len(set(labs)) == len(labs)
-        elif c == "eligible":
-            ok = all(world.eligible(sid, m) for m in main)
-        elif c == "restriction":
-            ok = all(world.restriction_ok(sid, s) for s in added)
-        elif c == "schedule":
-            ok = not any(_overlap(world.sections[a], world.sections[b]) for a, b in itertools.combinations(final, 2))
-        elif c == "time_pref":
-            ok = all(_pref_ok(spec["pref"], world.sections[s]) for s in added)
-        elif c == "credits":
-            ok = world.credits(final) <= info["limit"]
-        elif c == "lab":
-            ok = all(world.courses[m]["coreq"] in added_courses for m in main if world.courses[m]["coreq"])
-        elif c == "drop":
-            ok = not any(world.sections[s]["course"] == spec["drop_course"] for s in final)
-        elif c == "waitlist":
-            exp = expected_waitlist(world, spec, final)
-            ok = exp is not None and st["waitlisted"] == [exp]
-        elif c == "unchanged":
-            allowed_drop = {s for s in info["enrolled"] if world.sections[s]["course"] == spec.get("drop_course")}
-            ok = not st["others"] and set(dropped) <= allowed_drop
-            if spec.get("waitlist_course") is None:
-                ok = ok and not st["waitlisted"]
-            else:
-                ok = ok and all(world.sections[s]["course"] == spec["waitlist_course"] for s in st["waitlisted"])
-        else:  # pragma: no cover
-            ok = False
-        out[c] = ok
-        failed += not ok
-    return out
+    return Evaluator(world, spec)(st, stop_after)
 
 
 # ---- generation ----------------------------------------------------------------------------------
@@ -692,93 +894,229 @@ def _can_enroll(world: World, sid: str, sec: str) -> bool:
     return s["status"] == "open" and s["enrolled"] < s["capacity"]
 
 
+# One bit per check, for sets of failed checks.
+_BIT = {c: 1 << k for k, c in enumerate(_CHEAP_FIRST)}
+# Checks that only adding a section breaks (or, for "schedule" and "drop", undoing the drop): a near
+# miss that adds no section never breaks one of these (the reference's state keeps them all).
+_NARROW = ("time_pref", "restriction", "eligible", "schedule", "drop")
+
+
 def _alternatives(world: World, spec: dict, base: dict):
-    """States near the reference's: one section swapped, one removed or added, drop undone, waitlist moved."""
+    """States near the reference's (which holds every check), in a fixed order: one section
+    swapped, one removed or added, the drop undone, the waitlist moved. Each is (section it adds or
+    None, kind, data), made into a state by `_alt_state`.
+
+    For a state that adds a section only what that section changes can fail, so its failed checks
+    (bits of `_BIT`) are worked out directly: the ones that depend on the section itself come with
+    it ("quick", None for the few states that add none: the evaluator judges those) and
+    `course_faults(pos)` adds coverage and lab, which depend on the courses."""
     sid = spec["student"]
+    checks = spec["checks"]
     added = base["added"]
-    current_courses = {world.sections[s]["course"] for s in world.student(sid)["enrolled"]}
-    wanted = set(spec.get("categories", ()))
-    relevant, others = [], []
-    for s in sorted(world.sections):
-        if not _can_enroll(world, sid, s):
-            continue
-        c = world.courses[world.sections[s]["course"]]
-        if wanted & set(c["attributes"]) or world.sections[s]["course"] in spec.get("courses", ()) or c["is_lab"]:
-            relevant.append(s)
-        else:
-            others.append(s)
-    all_open = relevant + others[:12]
-    for i, sec in enumerate(added):
+    info = world.student(sid)
+    courses, course_of, mask = world.courses, world.course_of, world.mask
+    current_courses = {course_of[s] for s in info["enrolled"]}
+    final = (set(info["enrolled"]) - set(base["dropped"])) | set(added)
+    static = world.section_faults(sid, spec.get("pref") if "time_pref" in checks else None,
+                                  "restriction" in checks, "eligible" in checks)
+    clash = _BIT["schedule"] if "schedule" in checks else 0
+    wait_options = _wait_options(world, spec["waitlist_course"]) if "waitlist" in checks else None
+    limit = info["limit"] if "credits" in checks else None
+    want_courses = sorted(spec["courses"]) if spec.get("courses") else None
+    cats = spec.get("categories")
+    coverage, lab_rule = "coverage" in checks, "lab" in checks
+
+    all_open = world.near_sections(tuple(sorted(set(cats or ()))), tuple(spec.get("courses", ())))
+    alts: list[tuple] = []
+    quick: list[int | None] = []
+
+    sec_credits = world.sec_credits
+    credits_bit, wait_bit = _BIT["credits"], _BIT["waitlist"]
+    waited = base["waitlisted"]
+    excluded = set(added)
+
+    def swaps(rest: list[str], skip: set, kept: set) -> None:
+        """Every state adding one open section to `rest` (the other added sections), `kept` being
+        the student's other classes then."""
+        rest_span = world.span(kept)
+        room = limit - world.credits(kept) if limit is not None else None
         for other in all_open:
-            if other in added:
+            if other in excluded:
                 continue
-            course = world.sections[other]["course"]
-            rest = added[:i] + added[i + 1:]
-            if course in current_courses:
+            course = course_of[other]
+            if course in current_courses or course in skip:
                 continue
-            if any(world.sections[r]["course"] == course for r in rest):
-                continue
-            yield {**base, "added": sorted(rest + [other])}
+            bits = static[other]
+            span = mask[other]
+            if span & rest_span:
+                bits |= clash
+            if room is not None and sec_credits[other] > room:
+                bits |= credits_bit
+            if wait_options is not None:
+                span |= rest_span
+                for _, exp, m in wait_options:
+                    if not m & span:
+                        if waited != [exp]:
+                            bits |= wait_bit
+                        break
+                else:
+                    bits |= wait_bit  # no waitlist section fits
+            alts.append((other, "swap", rest))
+            quick.append(bits)
+
     for i, sec in enumerate(added):
-        yield {**base, "added": added[:i] + added[i + 1:]}
-    for other in all_open:
-        course = world.sections[other]["course"]
-        if other in added or course in current_courses or any(world.sections[r]["course"] == course for r in added):
-            continue
-        yield {**base, "added": sorted(added + [other])}
+        rest = added[:i] + added[i + 1:]
+        swaps(rest, {course_of[r] for r in rest}, final - {sec})
+    for i, sec in enumerate(added):
+        alts.append((None, "remove", added[:i] + added[i + 1:]))
+        quick.append(None)
+    swaps(added, {course_of[r] for r in added}, final)
     if base["dropped"]:
-        yield {**base, "dropped": []}
+        alts.append((None, "undrop", None))
+        quick.append(None)
     if spec.get("waitlist_course"):
         for sec in world.by_course[spec["waitlist_course"]]:
             s = world.sections[sec]
             if s["status"] == "open" and s["enrolled"] >= s["capacity"] and [sec] != base["waitlisted"]:
-                yield {**base, "waitlisted": [sec]}
+                alts.append((None, "wait", sec))
+                quick.append(None)
+
+    memo: dict[tuple[int, str], int] = {}
+
+    def course_faults(pos: int) -> int:
+        """Coverage and lab checks of a state that adds a section (bits)."""
+        new, _, rest = alts[pos]
+        course = course_of[new]
+        key = (id(rest), course)
+        bits = memo.get(key)
+        if bits is None:
+            added_courses = [course_of[r] for r in rest] + [course]
+            labs = [c for c in added_courses if courses[c]["is_lab"]]
+            main = [c for c in added_courses if not courses[c]["is_lab"]]
+            bits = 0
+            if coverage:
+                ok = sorted(main) == want_courses if want_courses is not None else world.covers(main, cats)
+                if ok and labs:
+                    coreqs = {courses[m]["coreq"] for m in main}
+                    ok = all(lab in coreqs for lab in labs) and len(set(labs)) == len(labs)
+                bits |= 0 if ok else _BIT["coverage"]
+            if lab_rule and not all(courses[m]["coreq"] in added_courses for m in main if courses[m]["coreq"]):
+                bits |= _BIT["lab"]
+            memo[key] = bits
+        return bits
+
+    return alts, quick, course_faults
+
+
+def _alt_state(base: dict, alt: tuple) -> dict:
+    new, kind, data = alt
+    if kind == "swap":
+        return {**base, "added": sorted(data + [new])}
+    if kind == "remove":
+        return {**base, "added": data}
+    if kind == "undrop":
+        return {**base, "dropped": []}
+    return {**base, "waitlisted": [data]}
 
 
 def find_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | None:
-    key = canonical_json([spec, base])
+    """For every check but "unchanged", a state that breaks that check alone: the first near miss
+    (in `_alternatives` order) that does, else a valid state of the request without that rule,
+    steered towards breaking it. None if some check has neither.
+
+    Checks that only an added section can break are settled first, each from the few near misses
+    that could break it alone, so an impossible one is found without trying every near miss."""
+    # keyed by the spec object (kept alive in the entry) and the state: the gate asks again with the
+    # very spec the draft was checked with; specs are never changed once drafted
+    key = (id(spec), repr(base))
     hit = world.mut_cache.get(key)
-    if hit is not None:
+    if hit is not None and hit[0] is spec:
         world.mut_cache.move_to_end(key)
-        return hit[0]
-    targets = [c for c in spec["checks"] if c != "unchanged"]
-    found: dict[str, dict] = {}
-    if all(evaluate(world, spec, base).values()):
-        for cand in _alternatives(world, spec, base):
-            res = evaluate(world, spec, cand, stop_after=2)
-            bad = [c for c, ok in res.items() if not ok]
-            if len(bad) == 1 and bad[0] in targets and bad[0] not in found and len(res) == len(spec["checks"]):
-                found[bad[0]] = cand
-                if len(found) == len(targets):
-                    break
-    sid = spec["student"]
-    info = world.student(sid)
-    base_secs = [world.sections[s] for s in info["enrolled"]]
-    prefer = {
-        "restriction": lambda sec: not world.restriction_ok(sid, sec),
-        "eligible": lambda sec: not world.eligible(sid, world.sections[sec]["course"]),
-        "schedule": lambda sec: any(_overlap(world.sections[sec], b) for b in base_secs),
-        "credits": lambda sec: world.courses[world.sections[sec]["course"]]["credits"] >= 4,
-        "time_pref": lambda sec: not _pref_ok(spec.get("pref"), world.sections[sec]),
-        "drop": None,
-    }
-    for target in targets:
-        if target in found or target not in prefer:
-            continue
-        # a state valid for the request without this one rule, steered towards breaking it
-        relaxed = {**spec, "checks": [c for c in spec["checks"] if c != target]}
-        if target == "drop":
-            relaxed["drop_course"] = None
-        for st in valid_states(world, relaxed, limit=10, prefer=prefer[target]):
-            res = evaluate(world, spec, st)
-            if [c for c, ok in res.items() if not ok] == [target]:
-                found[target] = st
-                break
-    result = found if len(found) == len(targets) else None
-    world.mut_cache[key] = (result,)
+        return hit[1]
+    result = _find_mutations(world, spec, base)
+    world.mut_cache[key] = (spec, result)
     while len(world.mut_cache) > 256:
         world.mut_cache.popitem(last=False)
     return result
+
+
+def _find_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | None:
+    checks = spec["checks"]
+    targets = [c for c in checks if c != "unchanged"]
+    ev = Evaluator(world, spec)
+    sid = spec["student"]
+    info = world.student(sid)
+    base_span = world.span(info["enrolled"])
+    prefer = {
+        "restriction": lambda sec: not world.restriction_ok(sid, sec),
+        "eligible": lambda sec: not world.eligible(sid, world.course_of[sec]),
+        "schedule": lambda sec: bool(world.mask[sec] & base_span),
+        "credits": lambda sec: world.courses[world.course_of[sec]]["credits"] >= 4,
+        "time_pref": lambda sec: not _pref_ok(spec.get("pref"), world.sections[sec]),
+        "drop": None,
+    }
+
+    def fallback(target: str) -> dict | None:
+        """A state valid for the request without this one rule, steered towards breaking it."""
+        if target not in prefer:
+            return None
+        relaxed = {**spec, "checks": [c for c in checks if c != target]}
+        if target == "drop":
+            relaxed["drop_course"] = None
+        for st in itertools.islice(iter_valid_states(world, relaxed, prefer=prefer[target]), 10):
+            res = ev(st)
+            if [c for c, ok in res.items() if not ok] == [target]:
+                return st
+        return None
+
+    near: dict[str, tuple[int, dict]] = {}  # target -> (position among the near misses, state)
+    steered: dict[str, dict | None] = {}
+    if all(ev(base).values()):
+        alts, quick, course_faults = _alternatives(world, spec, base)
+        judged: dict[int, int] = {}
+
+        def failed(pos: int) -> int:
+            """The checks a near miss fails (bits)."""
+            bits = judged.get(pos)
+            if bits is None:
+                if quick[pos] is not None:
+                    bits = quick[pos] | course_faults(pos)
+                else:
+                    res = ev(_alt_state(base, alts[pos]))
+                    bits = sum(_BIT[c] for c, ok in res.items() if not ok)
+                judged[pos] = bits
+            return bits
+
+        # the narrow checks first: one that no near miss breaks alone (nor a steered state) rules
+        # the request out at once
+        for target in sorted(targets, key=lambda t: t not in _NARROW):
+            bit = _BIT[target]
+            narrow = target in _NARROW
+            for pos, bits in enumerate(quick):
+                if bits is None:
+                    # adds no section: only undoing the drop can break a narrow check (drop, schedule)
+                    if narrow and not (alts[pos][1] == "undrop" and target in ("drop", "schedule")):
+                        continue
+                elif bits != bit and (narrow or bits):
+                    continue  # it surely fails another check (coverage and lab are not narrow)
+                if failed(pos) == bit:
+                    near[target] = (pos, _alt_state(base, alts[pos]))
+                    break
+            else:
+                if narrow:
+                    steered[target] = fallback(target)
+                    if steered[target] is None:
+                        return None
+    # near misses in the order they come, then the steered states in the order of the checks
+    found = {t: st for t, (_, st) in sorted(near.items(), key=lambda kv: kv[1][0])}
+    for target in targets:
+        if target in found:
+            continue
+        st = steered[target] if target in steered else fallback(target)
+        if st is None:
+            return None
+        found[target] = st
+    return found
 
 
 def _write_calls(spec: dict, st: dict) -> list[ToolCall]:
@@ -799,13 +1137,15 @@ def _answer(world: World, spec: dict, st: dict) -> dict:
 
 
 class _SimAgent:
-    """Runs tools directly on a database (generator use): writes go to a private copy, as in an Episode."""
+    """Runs tools directly on a database (generator use): writes go to a copy-on-write view, as in
+    an episode, so the database itself is never changed and only the touched parts are copied.
+    Read results on the world's own database are shared through the world's cache (the reference
+    and the greedy agent only read them)."""
 
-    def __init__(self, db: dict, tool_names) -> None:
-        self.db = db
+    def __init__(self, world: World, tool_names) -> None:
+        self.world = world
+        self.db = world.db
         self.names = set(tool_names)
-        self.writes: list[tuple[str, dict]] = []
-        self.copied = False
         self.count = 0
 
     def call(self, name: str, /, **arguments):
@@ -813,19 +1153,58 @@ class _SimAgent:
         if name not in self.names:
             return {"error": "unknown tool"}
         tool = toolbox[name]
-        if tool.spec.writes and not self.copied:
-            self.db = pickle.loads(pickle.dumps(self.db, protocol=pickle.HIGHEST_PROTOCOL))
-            self.copied = True
+        if not tool.spec.writes:
+            cache = self.world.read_cache if self.db is self.world.db else None
+            if cache is not None:
+                key = (name, repr(sorted(arguments.items())))
+                hit = cache.get(key)
+                if hit is None:
+                    if len(cache) >= 4096:
+                        cache.clear()
+                    try:
+                        hit = cache[key] = (tool.fn(self.db, **arguments),)
+                    except ToolError as exc:
+                        hit = cache[key] = ({"error": str(exc)},)
+                return hit[0]
+            try:
+                return tool.fn(self.db, **arguments)
+            except ToolError as exc:
+                return {"error": str(exc)}
+        view = CopyOnWrite(self.db)
         try:
-            return tool.fn(self.db, **arguments)
+            return tool.fn(view, **arguments)
         except ToolError as exc:
             return {"error": str(exc)}
+        finally:
+            self.db = view.materialize()
 
 
 def _parse_meets(text: str) -> dict:
     days, span = text.split(" ")
     a, b = span.split("-")
     return {"days": days, "start": int(a[:2]) * 60 + int(a[3:]), "end": int(b[:2]) * 60 + int(b[3:])}
+
+
+class _Listing:
+    """Items of a paginated listing, fetched a page at a time as iteration reaches them."""
+
+    def __init__(self, items=None, pager=None) -> None:
+        self.items = list(items or [])
+        self.pager = pager
+        self.page, self.pages = 0, (1 if pager else 0)
+
+    def __iter__(self):
+        i = 0
+        while True:
+            while i >= len(self.items) and self.page < self.pages:
+                self.page += 1
+                res = self.pager(self.page)
+                self.items += [h["course_id"] for h in res["items"]]
+                self.pages = res["pages"]
+            if i >= len(self.items):
+                return
+            yield self.items[i]
+            i += 1
 
 
 def _pages(agent: Agent, name: str, **args) -> list:
@@ -879,85 +1258,99 @@ CHECK_TEXT = {
 }
 
 
-def _options(world: World, spec: dict, course: str, final_base: list[str]) -> list[str]:
+def _options(world: World, spec: dict, course: str, final_base) -> list[str]:
     """Sections of a course the student could validly take given the existing classes (not each other)."""
     sid = spec["student"]
+    checks = spec["checks"]
+    restriction = "restriction" in checks
+    pref = spec.get("pref") if "time_pref" in checks else None
+    base_span = world.span(final_base) if "schedule" in checks else 0
+    mask = world.mask
     out = []
     for sec in world.by_course[course]:
-        s = world.sections[sec]
         if not _can_enroll(world, sid, sec):
             continue
-        if "restriction" in spec["checks"] and not world.restriction_ok(sid, sec):
+        if restriction and not world.restriction_ok(sid, sec):
             continue
-        if spec.get("pref") and "time_pref" in spec["checks"] and not _pref_ok(spec["pref"], s):
+        if pref and not _pref_ok(pref, world.sections[sec]):
             continue
-        if "schedule" in spec["checks"] and any(_overlap(s, world.sections[e]) for e in final_base):
+        if mask[sec] & base_span:
             continue
         out.append(sec)
     return out
 
+
 def valid_states(world: World, spec: dict, limit: int = 50, prefer=None) -> list[dict]:
     """Every valid final state (bounded), by exhaustive search over courses and sections; `prefer`
     (section id -> bool) puts some sections first (the mutation search uses it to reach near misses)."""
+    return list(itertools.islice(iter_valid_states(world, spec, prefer), limit))
+
+
+def iter_valid_states(world: World, spec: dict, prefer=None):
+    """The valid final states, one at a time, in the order of an exhaustive search over courses and
+    sections (`valid_states` takes the first few)."""
     sid = spec["student"]
     info = world.student(sid)
-    dropped = [s for s in info["enrolled"] if world.sections[s]["course"] == spec.get("drop_course")]
+    checks = spec["checks"]
+    dropped = [s for s in info["enrolled"] if world.course_of[s] == spec.get("drop_course")]
     base = [s for s in info["enrolled"] if s not in dropped]
-    current_courses = {world.sections[s]["course"] for s in info["enrolled"]}
+    current_courses = {world.course_of[s] for s in info["enrolled"]}
     if spec.get("courses"):
         slots = [[c] for c in spec["courses"]]
     else:
         slots = []
         for cat in spec["categories"]:
             slots.append([
-                c for c in sorted(world.courses)
-                if cat in world.courses[c]["attributes"] and c not in current_courses
-                and ("eligible" not in spec["checks"] or world.eligible(sid, c))
+                c for c in world.carriers(cat)
+                if c not in current_courses and ("eligible" not in checks or world.eligible(sid, c))
             ])
-    out: list[dict] = []
+    if prefer is not None:
+        slots = [sorted(courses, key=lambda c: not any(prefer(s) for s in world.by_course[c])) for courses in slots]
+    ev = Evaluator(world, spec)
+    schedule = "schedule" in checks
+    credits = "credits" in checks
+    mask = world.mask
+    groups_of: dict[str, list[tuple[list[str], int]]] = {}
 
     def options_for(course):
+        hit = groups_of.get(course)
+        if hit is not None:
+            return hit
         opts = [[s] for s in _options(world, spec, course, base)]
         if prefer is not None:
             opts.sort(key=lambda o: not prefer(o[0]))
         lab = world.courses[course]["coreq"]
-        if lab and "lab" in spec["checks"]:
+        if lab and "lab" in checks:
             labs = _options(world, spec, lab, base)
-            opts = [o + [l] for o in opts for l in labs if not _overlap(world.sections[o[0]], world.sections[l])]
-        return opts
+            opts = [o + [l] for o in opts for l in labs if not mask[o[0]] & mask[l]]
+        groups = groups_of[course] = [(o, world.span(o)) for o in opts]
+        return groups
 
-    def rec(i, chosen_courses, chosen):
-        if len(out) >= limit:
-            return
+    def rec(i, chosen_courses, chosen, span):
         if i == len(slots):
             added = sorted(s for group in chosen for s in group)
-            final = sorted(set(base) | set(added))
-            if "credits" in spec["checks"] and world.credits(final) > info["limit"]:
+            final = set(base) | set(added)
+            if credits and world.credits(final) > info["limit"]:
                 return
             wait = []
             if spec.get("waitlist_course"):
-                exp = expected_waitlist(world, spec, final)
+                exp = ev.expected_waitlist(final)
                 if exp is None:
                     return
                 wait = [exp]
             st = {"added": added, "dropped": dropped, "waitlisted": wait, "others": False}
-            if all(evaluate(world, spec, st).values()):
-                out.append(st)
+            if all(ev(st, stop_after=1).values()):
+                yield st
             return
-        courses = slots[i]
-        if prefer is not None:
-            courses = sorted(courses, key=lambda c: not any(prefer(s) for s in world.by_course[c]))
-        for course in courses:
+        for course in slots[i]:
             if course in chosen_courses:
                 continue
-            for group in options_for(course):
-                secs = [world.sections[g] for g in group]
-                if "schedule" in spec["checks"] and any(_overlap(a, world.sections[b]) for a in secs for grp in chosen for b in grp):
+            for group, gspan in options_for(course):
+                if schedule and gspan & span:
                     continue
-                rec(i + 1, chosen_courses | {course}, chosen + [group])
+                yield from rec(i + 1, chosen_courses | {course}, chosen + [group], span | gspan)
 
-    rec(0, frozenset(), [])
-    return out
+    return rec(0, frozenset(), [], 0)
 
 
 @register_family("course_enrollment")
@@ -995,14 +1388,16 @@ class CourseEnrollment(Family):
                 return _why("l1_course")
             spec["courses"] = [rng.choice(options)]
         else:
-            pool = [
-                a for a in sorted(db["students"][sid]["remaining"] if level >= 4 else set(ATTRS) - {"SCI"})
-                if sum(1 for c in world.courses if a in world.courses[c]["attributes"] and c not in current_courses and world.eligible(sid, c))
-                >= (3 if level <= 3 else 2)
-            ]
             if level >= 4:  # every outstanding requirement in the degree audit (facts behind a tool)
                 cats = sorted(db["students"][sid]["remaining"])
-                if cats != pool or not (1 if level == 5 else 2) <= len(cats) <= 3 or (level == 5 and "SCI" not in cats):
+                if not (1 if level == 5 else 2) <= len(cats) <= 3 or (level == 5 and "SCI" not in cats):
+                    return _why("audit")
+            pool = [
+                a for a in sorted(db["students"][sid]["remaining"] if level >= 4 else set(ATTRS) - {"SCI"})
+                if world.open_courses(sid, a) >= (3 if level <= 3 else 2)
+            ]
+            if level >= 4:
+                if cats != pool:
                     return _why("audit")
             else:
                 n = {2: 1, 3: 2}[level]
@@ -1046,12 +1441,12 @@ class CourseEnrollment(Family):
             for cat in spec.get("categories", []):
                 most += max((
                     world.courses[c]["credits"] + (world.courses[world.courses[c]["coreq"]]["credits"] if world.courses[c]["coreq"] and "lab" in checks else 0)
-                    for c in world.courses if cat in world.courses[c]["attributes"]
+                    for c in world.carriers(cat)
                 ), default=0)
             if most <= info["limit"]:
                 checks.remove("credits")  # no choice that covers the requirements can exceed the limit
         spec["checks"] = checks
-        states = valid_states(world, spec, limit=12)
+        states = valid_states(world, spec, limit=2)  # whether there is one, and whether it is the only one
         if not states:
             return _why("infeasible")
         if len(states) == 1 and level >= 2 and rng.random() < 0.5:
@@ -1134,22 +1529,28 @@ class CourseEnrollment(Family):
                 continue
             text = self._instruction(world, spec, level, rng)
             schema = ANSWER_SCHEMA_WAIT if spec.get("waitlist_course") else ANSWER_SCHEMA
-            draft = TaskDraft(text, TOOLS_BY_LEVEL[level], spec, schema, self._budget(world, spec, TOOLS_BY_LEVEL[level], text, schema))
+            draft = TaskDraft(text, TOOLS_BY_LEVEL[level], spec, schema, 10**6)
             if level >= 3 and self._greedy_passes(world, draft):
                 _why("greedy")
                 continue
-            return draft
+            calls = self._reference_calls(world, draft)
+            if calls < self.min_reference_calls.get(level, 1):
+                _why("effort")
+                continue
+            # the budget: the reference's own calls plus 30% (at least 4) for slack
+            return TaskDraft(text, draft.tool_names, spec, schema, calls + max(4, -(-3 * calls // 10)))
         raise RuntimeError(f"no feasible level-{level} enrollment task in this environment")
 
-    def _budget(self, world: World, spec: dict, tools: tuple, text: str, schema: dict) -> int:
-        """The reference's own number of calls (simulated on the database), plus a third for slack."""
-        sim = _SimAgent(world.db, tools)
-        fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, text, tools, spec, schema, 10**6)
+    def _reference_calls(self, world: World, draft: TaskDraft) -> int:
+        """How many calls the reference makes on this task (simulated on the database)."""
+        sim = _SimAgent(world, draft.tool_names)
+        fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, draft.instruction, draft.tool_names, draft.spec,
+                    draft.answer_schema, 10**6)
         self.reference(fake, sim)  # type: ignore[arg-type]
-        return sim.count + max(6, sim.count // 3)
+        return sim.count
 
     def _greedy_passes(self, world: World, draft: TaskDraft) -> bool:
-        sim = _SimAgent(world.db, draft.tool_names)
+        sim = _SimAgent(world, draft.tool_names)
         fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, draft.instruction, draft.tool_names, draft.spec,
                     draft.answer_schema, draft.max_tool_calls)
         try:
@@ -1261,12 +1662,14 @@ class CourseEnrollment(Family):
             return out
 
         if spec.get("courses"):
-            slots = [[c] for c in spec["courses"]]
+            slots = [_Listing([c]) for c in spec["courses"]]
         else:
-            slots = []
-            for cat in spec["categories"]:
-                cands = [h["course_id"] for h in _pages(agent, "search_courses", attribute=cat)]
-                slots.append([c for c in cands if c not in current_courses and eligible(c)])
+            if "get_degree_audit" in task.tool_names:  # the outstanding requirements are on the audit
+                cats = [r["code"] for r in agent.call("get_degree_audit", student_id=sid)["remaining"]]
+            else:
+                cats = spec["categories"]
+            # each requirement's courses, read a page at a time as the search gets to them
+            slots = [_Listing(pager=lambda page, cat=cat: agent.call("search_courses", attribute=cat, page=page)) for cat in cats]
         options: dict[str, list] = {}
 
         def opts(cid):
@@ -1279,6 +1682,11 @@ class CourseEnrollment(Family):
                 options[cid] = groups
             return options[cid]
 
+        def load(cid):
+            """A course's credits with its co-requisite lab (when the lab rule applies)."""
+            c = course(cid)
+            return c["credits"] + (course(c["corequisite"])["credits"] if ("lab" in checks and c["corequisite"]) else 0)
+
         wait_rows = []
         if spec.get("waitlist_course"):
             wait_rows = [
@@ -1286,28 +1694,38 @@ class CourseEnrollment(Family):
                 for row in _pages(agent, "list_sections", course_id=spec["waitlist_course"])
                 if row["status"] == "open" and row["open_seats"] <= 0
             ]
-        choice = None
-        for combo in itertools.product(*slots):
-            if len(set(combo)) != len(combo):
-                continue
-            groups_lists = [opts(c) for c in combo]
-            if any(not g for g in groups_lists):
-                continue
-            total = keep_credits
-            for c in combo:
-                total += course(c)["credits"] + (course(course(c)["corequisite"])["credits"] if ("lab" in checks and course(c)["corequisite"]) else 0)
-            if total > limit:
-                continue
-            for groups in itertools.product(*groups_lists):
+
+        def fits(combo, total):
+            for groups in itertools.product(*(opts(c) for c in combo)):
                 flat = [x for g in groups for x in g]
                 if any(_overlap(a[1], b[1]) for a, b in itertools.combinations(flat, 2)):
                     continue
                 if wait_rows and all(any(_overlap(w, m) for m in keep_meets + [m for _, m in flat]) for _, w in wait_rows):
                     continue  # no waitlist section would fit around this schedule
-                choice = (sorted(s for s, _ in flat), total, [m for _, m in flat])
-                break
-            if choice:
-                break
+                return (sorted(s for s, _ in flat), total, [m for _, m in flat])
+            return None
+
+        def search(i, combo, total):
+            """The first combination of courses (one per requirement, in search order) that is
+            eligible, has sections, stays within the credit limit and fits together."""
+            if i == len(slots):
+                return fits(combo, total)
+            for cid in slots[i]:
+                if cid in combo:
+                    continue
+                if not spec.get("courses") and (cid in current_courses or not eligible(cid)):
+                    continue
+                if not opts(cid):
+                    continue
+                more = total + load(cid)
+                if more > limit:
+                    continue
+                found = search(i + 1, combo + [cid], more)
+                if found:
+                    return found
+            return None
+
+        choice = search(0, [], keep_credits)
         assert choice is not None, "no valid enrollment found"
         added, total, added_meets = choice
         wait_sec = None

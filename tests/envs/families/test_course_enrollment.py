@@ -211,3 +211,33 @@ def test_judge_never_raises_on_odd_answers(certified):
     ):
         verdict = episode.submit(answer)
         assert not verdict.passed and verdict.error is None
+
+
+def test_time_masks_agree_with_overlap():
+    db = build_environment(FAMILY, 3).database
+    world = ce.World(db)
+    secs = sorted(db["sections"])
+    for i, a in enumerate(secs):
+        for b in secs[i + 1:]:
+            assert bool(world.mask[a] & world.mask[b]) == ce._overlap(db["sections"][a], db["sections"][b]), (a, b)
+
+
+def test_near_miss_failures_match_the_evaluator(certified):
+    # the mutation search works out what a near miss that adds a section fails without judging
+    # it: that must be exactly what the evaluator finds
+    checked = 0
+    for report in certified.values():
+        for item in report.certified:
+            env = _env(report, item)
+            world = ce.world_for(env.database)
+            spec = item.task.spec
+            base = ce.valid_states(world, spec, limit=1)[0]
+            ev = ce.Evaluator(world, spec)
+            alts, quick, course_faults = ce._alternatives(world, spec, base)
+            for pos, alt in enumerate(alts):
+                if quick[pos] is None:
+                    continue
+                res = ev(ce._alt_state(base, alt))
+                assert quick[pos] | course_faults(pos) == sum(ce._BIT[c] for c, ok in res.items() if not ok)
+                checked += 1
+    assert checked > 100
