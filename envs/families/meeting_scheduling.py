@@ -26,11 +26,11 @@ import collections
 import datetime as dt
 import functools
 import itertools
-import pickle
 import random
 from collections import OrderedDict
 from typing import Any
 
+from synthgym.envs.episode import CopyOnWrite
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import Plan, Task, TaskDraft, ToolCall, canonical_json
 from synthgym.envs.tools import PAGE, ToolBox, ToolError, array, integer, paginate, require, string
@@ -253,6 +253,7 @@ def _event_index(db) -> tuple[dict, dict]:
     stamp = (len(events), db["next_event"])
     hit = _INDEX.get(key)
     if hit is not None and hit[0] is events and hit[1] == stamp:
+        _INDEX.move_to_end(key)
         return hit[2], hit[3]
     by_person: dict[str, list] = {}
     by_room: dict[str, list] = {}
@@ -483,7 +484,22 @@ class World:
         self._busy: dict[str, int] = {}
         self._dil: dict[tuple[str, int], int] = {}
         self._room: dict[str, int] = {}
-        self.mut_cache: "OrderedDict[str, tuple]" = OrderedDict()  # mutation searches on this database
+        self.mut_cache: "OrderedDict[tuple, tuple]" = OrderedDict()  # mutation searches on this database
+        self.read_cache: dict[tuple, tuple] = {}  # read-tool results on this database (simulated agents)
+        self._verdicts: dict[tuple, tuple] = {}  # evaluate() per (spec, bookings), the spec kept alive
+
+    def evaluate(self, spec: dict, bookings: dict) -> dict[str, bool]:
+        """`evaluate`, remembered per spec and bookings (a task's verdicts judge the same bookings
+        many times: the reference's, the untouched calendar's)."""
+        key = (id(spec), tuple(sorted(bookings.items())))
+        hit = self._verdicts.get(key)
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        out = evaluate(self, spec, bookings)
+        if len(self._verdicts) >= 512:
+            self._verdicts.clear()
+        self._verdicts[key] = (spec, out)
+        return out
 
     def office(self, pid: str) -> str:
         return self.people[pid]["office_id"]
@@ -578,8 +594,9 @@ def _needed_equipment(world: World, m: dict, inv) -> set:
     return need
 
 
-def eval_meeting(world: World, m: dict, b: Booking | None) -> dict[str, bool]:
-    """{check: held} for one meeting's active checks."""
+def eval_meeting(world: World, m: dict, b: Booking | None, only: str | None = None) -> dict[str, bool]:
+    """{check: held} for one meeting's active checks; with `only`, it stops at the first failed
+    check that is not `only` (the mutation search needs to know whether that one fails alone)."""
     checks = m["checks"]
     if b is None:
         return {c: False for c in checks}
@@ -628,6 +645,8 @@ def eval_meeting(world: World, m: dict, b: Booking | None) -> dict[str, bool]:
         else:  # pragma: no cover - spec written by this module
             ok = False
         out[c] = ok
+        if not ok and only is not None and c != only:
+            break
     return out
 
 
@@ -1159,9 +1178,32 @@ def _time_starts(world: World, spec: dict, m: dict, inv: tuple, rid: str, n: int
         cand &= masks["free"] & ~masks["buffer"]
     elif target not in (None, "people"):
         cand &= ~masks[target]
-    starts = list(_bits(cand))
-    starts.sort(key=lambda x: (abs(x - s0), x))
-    return starts[:40]
+    return _nearest(cand, s0, 40)
+
+
+def _nearest(mask: int, s0: int, k: int) -> list[int]:
+    """The k set bits of `mask` nearest to s0, by (distance, position)."""
+    out: list[int] = []
+    above = mask >> s0  # bits s0, s0+1, ... (distance 0, 1, ...)
+    below = mask & ((1 << s0) - 1)  # bits s0-1, s0-2, ... (distance 1, 2, ...)
+    up = down = None
+    while len(out) < k:
+        if up is None and above:
+            low = above & -above
+            up = s0 + low.bit_length() - 1
+            above ^= low
+        if down is None and below:
+            down = below.bit_length() - 1
+            below ^= 1 << down
+        if up is None and down is None:
+            break
+        if down is not None and (up is None or s0 - down <= up - s0):  # a tie goes to the lower slot
+            out.append(down)
+            down = None
+        else:
+            out.append(up)
+            up = None
+    return out
 
 
 def _candidates(world: World, spec: dict, base: dict, key: str, check: str):
@@ -1215,13 +1257,32 @@ def _candidates(world: World, spec: dict, base: dict, key: str, check: str):
                     yield (s, s + n, rid, inv)
 
 
-def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int = 400) -> dict | None:
+def _room_faults(world: World, m: dict, b: Booking) -> set:
+    """Room checks a booking surely fails, from the room alone (as `eval_meeting` judges them)."""
+    _, _, rid, inv = b
+    checks = m["checks"]
+    room = world.rooms.get(rid, {})
+    equip = room.get("equipment", ())
+    out = set()
+    if "room" in checks and (room.get("office_id") != m["office"] or room.get("capacity", 0) < len(set(inv))):
+        out.add("room")
+    if "equipment" in checks and not set(m["equipment"]) <= set(equip):
+        out.add("equipment")
+    if "display" in checks and "display" not in equip:
+        out.add("display")
+    if "video" in checks and "video_conf" not in equip and len({world.office(p) for p in inv}) > 1:
+        out.add("video")
+    return out
+
+
+def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int = 400, base_ok: bool | None = None) -> dict | None:
     if target == "sequence":
         key, check = "m2", "sequence"
     else:
         key, check = target.split("_", 1)
-    base_res = evaluate(world, spec, base)
-    if not all(base_res.values()):
+    if base_ok is None:
+        base_ok = all(evaluate(world, spec, base).values())
+    if not base_ok:
         return None
     spent = 0
     m = next(x for x in spec["meetings"] if x["key"] == key)
@@ -1229,7 +1290,11 @@ def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int
         spent += 1
         if spent > budget:
             return None
-        res = eval_meeting(world, m, cand)
+        if _room_faults(world, m, cand) - {check}:
+            continue  # the room surely fails another check
+        res = eval_meeting(world, m, cand, only=check)
+        if len(res) < len(m["checks"]):
+            continue  # another check failed
         bad = [c for c, ok in res.items() if not ok]
         trial = dict(base)
         trial[key] = cand
@@ -1242,22 +1307,25 @@ def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int
 
 
 def all_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | None:
-    key = canonical_json([spec, sorted((k, list(v)) for k, v in base.items())])
+    # keyed by the spec object (kept alive in the entry) and the bookings: the gate asks again with
+    # the very spec the draft was checked with; specs are never changed once drafted
+    key = (id(spec), repr(sorted(base.items())))
     hit = world.mut_cache.get(key)
-    if hit is not None:
+    if hit is not None and hit[0] is spec:
         world.mut_cache.move_to_end(key)
-        return hit[0]
+        return hit[1]
     found: dict[str, dict] | None = {}
+    base_ok = all(evaluate(world, spec, base).values())
     for c in spec["constraints"]:
         cid = c["id"]
         if cid in ("booked", "answer"):
             continue
-        trial = find_mutation(world, spec, base, cid)
+        trial = find_mutation(world, spec, base, cid, base_ok=base_ok)
         if trial is None:
             found = None
             break
         found[cid] = trial
-    world.mut_cache[key] = (found,)
+    world.mut_cache[key] = (spec, found)
     while len(world.mut_cache) > 256:
         world.mut_cache.popitem(last=False)
     return found
@@ -1286,13 +1354,16 @@ def _answer_for(spec: dict, bookings: dict, ids: dict) -> dict:
 
 
 class _SimAgent:
-    """Runs tools directly on a database (generator use): writes go to a private copy, as in an Episode."""
+    """Runs tools directly on a database (generator use): writes go to a copy-on-write view, as in
+    an episode, so the database itself is never changed and only the touched parts are copied.
+    Read results on the world's own database are shared through the world's cache (the reference
+    and the greedy agent only read them)."""
 
-    def __init__(self, db: dict, tool_names) -> None:
-        self.db = db
+    def __init__(self, world: World, tool_names) -> None:
+        self.world = world
+        self.db = world.db
         self.names = set(tool_names)
         self.writes: list[tuple[str, dict]] = []
-        self.copied = False
         self.count = 0
 
     def call(self, name: str, /, **arguments):
@@ -1300,15 +1371,31 @@ class _SimAgent:
         if name not in self.names:
             return {"error": "unknown tool"}
         tool = toolbox[name]
-        if tool.spec.writes:
-            self.writes.append((name, arguments))
-            if not self.copied:
-                self.db = pickle.loads(pickle.dumps(self.db, protocol=pickle.HIGHEST_PROTOCOL))
-                self.copied = True
+        if not tool.spec.writes:
+            cache = self.world.read_cache if self.db is self.world.db else None
+            if cache is not None:
+                key = (name, repr(sorted(arguments.items())))
+                hit = cache.get(key)
+                if hit is None:
+                    if len(cache) >= 4096:
+                        cache.clear()
+                    try:
+                        hit = cache[key] = (tool.fn(self.db, **arguments),)
+                    except ToolError as exc:
+                        hit = cache[key] = ({"error": str(exc)},)
+                return hit[0]
+            try:
+                return tool.fn(self.db, **arguments)
+            except ToolError as exc:
+                return {"error": str(exc)}
+        self.writes.append((name, arguments))
+        view = CopyOnWrite(self.db)
         try:
-            return tool.fn(self.db, **arguments)
+            return tool.fn(view, **arguments)
         except ToolError as exc:
             return {"error": str(exc)}
+        finally:
+            self.db = view.materialize()
 
 
 def _bookings_from_calls(spec: dict, calls) -> dict:
@@ -1381,7 +1468,15 @@ def _offset_minutes(text: str) -> int:
     return sign * (int(hh) * 60 + int(mm))
 
 
+_DATE_DAY = {d: i - 2 for i, d in enumerate(_DATES)}
+
+
 def _utc_minute(text: str) -> int:
+    """Minutes since the epoch of a UTC time as the tools write it (2026-03-03T14:30Z)."""
+    day = _DATE_DAY.get(text[:10])
+    if day is not None and len(text) == 17 and text[10] == "T" and text[13] == ":" and text[16] == "Z" \
+            and text[11:13].isdigit() and text[14:16].isdigit():
+        return day * 1440 + int(text[11:13]) * 60 + int(text[14:16])
     return int((dt.datetime.fromisoformat(text.replace("Z", "+00:00")) - EPOCH).total_seconds() // 60)
 
 
@@ -1627,15 +1722,27 @@ class MeetingScheduling(Family):
             draft = TaskDraft(instruction, TOOLS_BY_LEVEL[level], spec, ANSWER_SCHEMA, BUDGET[level])
             if level >= 3 and self._greedy_passes(world, draft):
                 continue
-            # the budget: the reference's own calls (simulated on the database) plus a third for slack
-            sim = _SimAgent(world.db, draft.tool_names)
+            # the budget: the reference's own calls (simulated on the database) plus 30% (at least 4) for slack
+            sim = _SimAgent(world, draft.tool_names)
             fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, instruction, draft.tool_names, spec, ANSWER_SCHEMA, 10**6)
             self.reference(fake, sim)  # type: ignore[arg-type]
-            return TaskDraft(instruction, draft.tool_names, spec, ANSWER_SCHEMA, sim.count + max(6, sim.count // 3))
+            if sim.count < self.min_reference_calls.get(level, 1):
+                _why("effort")
+                continue
+            return TaskDraft(instruction, draft.tool_names, spec, ANSWER_SCHEMA, sim.count + max(4, -(-3 * sim.count // 10)))
         raise RuntimeError(f"no feasible level-{level} meeting task in this environment")
 
     def _greedy_passes(self, world: World, draft: TaskDraft) -> bool:
-        sim = _SimAgent(world.db, draft.tool_names)
+        # first whom it invites (reads only): a namesake it takes for a required person fails it
+        probe = _SimAgent(world, draft.tool_names)
+        try:
+            for m in draft.spec["meetings"]:
+                invited = set(self._greedy_people(probe, m)[1])
+                if not set(m["required"]) <= invited <= set(m["required"]) | set(m["optional"]):
+                    return False  # the attendees check fails
+        except Exception:
+            return False  # it trips over the people search
+        sim = _SimAgent(world, draft.tool_names)
         fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, draft.instruction, draft.tool_names, draft.spec,
                     draft.answer_schema, draft.max_tool_calls)
         try:
@@ -1652,8 +1759,12 @@ class MeetingScheduling(Family):
         world = world_for(initial_db)
         init_ev, fin_ev = initial_db["events"], final_db["events"]
         # tools can add events and remove the assistant's own, never edit one: every initial id must remain
-        untouched = fin_ev is init_ev or init_ev.keys() <= fin_ev.keys()
-        new_ids = sorted((k for k in fin_ev if k not in init_ev), key=lambda k: (len(k), k))
+        if fin_ev is init_ev:
+            untouched, new_ids = True, []
+        else:
+            added = fin_ev.keys() - init_ev.keys()
+            untouched = len(fin_ev) - len(added) == len(init_ev)  # every initial id remains
+            new_ids = sorted(added, key=lambda k: (len(k), k))
         by_title: dict[str, list[str]] = {}
         for k in new_ids:
             by_title.setdefault(norm(fin_ev[k].get("title", "")), []).append(k)
@@ -1669,7 +1780,7 @@ class MeetingScheduling(Family):
                 bookings[m["key"]] = (e["start"] // SLOT, -(-e["end"] // SLOT), e["room_id"], tuple(e["attendees"]))
                 event_ids[m["key"]] = hits[0]
         out = {"booked": booked_ok}
-        out.update(evaluate(world, spec, bookings))
+        out.update(world.evaluate(spec, bookings))
         answer_ok = False
         items = answer.get("meetings") if isinstance(answer, dict) else None
         if isinstance(items, list) and len(items) == len(spec["meetings"]):
@@ -1697,6 +1808,7 @@ class MeetingScheduling(Family):
         cache: dict = {"offices": {}, "persons": {}, "avail": {}, "rooms": None}
         offices_by_city: dict[str, str] = {}
         bookings: dict = {}
+        chosen: list[tuple] = []
         answers = []
         policy = agent.call("get_meeting_policy") if spec["meetings"][0]["policy"] else None
         for m in spec["meetings"]:
@@ -1707,10 +1819,8 @@ class MeetingScheduling(Family):
             buffer = policy["buffer_minutes"] if policy else 0
             duration = m["duration"]
             lo, hi = m["window"]
-            span_lo = min(x["window"][0] for x in spec["meetings"]) - buffer
-            span_hi = max(x["window"][1] for x in spec["meetings"]) + buffer
-            for p in required + optional:
-                self._availability(agent, p, cache, span_lo, span_hi, buffer)
+            for p in required + optional:  # each calendar over the whole bookable range (one page)
+                self._availability(agent, p, cache, 0, HORIZON, buffer)
             common = [(lo, hi)]
             for p in required:
                 common = _intersect(common, cache["avail"][(p, buffer)])
@@ -1722,6 +1832,7 @@ class MeetingScheduling(Family):
             rooms = self._rooms(agent, office_id, cache, lo, hi, need_base, len(required), bool(policy))
             other = bookings.get("m1") if m["key"] == "m2" else None
             org_off = cache["offices"][office_id]["offset"]
+            rooms_by_size = sorted(rooms, key=lambda r: (r["capacity"], r["room_id"]))
             candidates = []
             for a, b in common:
                 t0 = a + (-a) % SLOT
@@ -1747,9 +1858,9 @@ class MeetingScheduling(Family):
                     if policy and len({cache["persons"][p]["office_id"] for p in invitees}) > 1:
                         need.add("video_conf")
                     room = None
-                    for r in sorted(rooms, key=lambda r: (r["capacity"], r["room_id"])):
+                    for r in rooms_by_size:
                         if r["capacity"] >= len(invitees) and need <= set(r["equipment"]):
-                            if not any(a2 < t1 and b2 > t0 for a2, b2 in self._room_busy(agent, r, cache, lo, hi)):
+                            if not any(a2 < t1 and b2 > t0 for a2, b2 in self._room_busy(agent, r, cache, 0, HORIZON)):
                                 room = r
                                 break
                     if room is not None:
@@ -1765,13 +1876,15 @@ class MeetingScheduling(Family):
                 if m["optional_mode"] == "max" and best_k == len(optional):
                     break
             assert choice is not None, "no valid slot found"
-            t0, t1, room_id, invitees = choice
+            bookings[m["key"]] = choice[:2]
+            chosen.append((m, choice, cache["offices"][office_id]["offset"]))
+        # every lookup is done (the first booking changes no one the second meeting still needs to
+        # look up: whoever attends it was looked up before): book them all
+        for m, (t0, t1, room_id, invitees), org_offset in chosen:
             res = agent.call(
-                "book_meeting", title=m["title"], start_utc=fmt_utc(t0), duration_minutes=duration, room_id=room_id,
+                "book_meeting", title=m["title"], start_utc=fmt_utc(t0), duration_minutes=m["duration"], room_id=room_id,
                 attendee_ids=invitees,
             )
-            bookings[m["key"]] = (t0, t1)
-            org_offset = cache["offices"][office_id]["offset"]
             answers.append({"title": m["title"], "event_id": res["event_id"], "room_id": room_id, "start_local": fmt_local(t0, org_offset)})
         return {"meetings": answers}
 
@@ -1856,7 +1969,7 @@ class MeetingScheduling(Family):
         return rooms
 
     def _room_busy(self, agent: Agent, room: dict, cache: dict, lo: int, hi: int) -> list:
-        """A room's bookings over the meeting's window, fetched the first time they matter."""
+        """A room's bookings over lo..hi, fetched the first time they matter."""
         key = ("busy", room["room_id"], lo, hi)
         if key not in cache:
             d0 = (EPOCH + dt.timedelta(minutes=max(0, lo))).date().isoformat()
@@ -1866,22 +1979,27 @@ class MeetingScheduling(Family):
         return cache[key]
 
     # ---- greedy: a careless assistant -----------------------------------------------------------
+    @staticmethod
+    def _greedy_people(agent: Agent, m: dict) -> tuple[dict, list[str]]:
+        """Whom the greedy agent invites: the first search hit for each name (and the team)."""
+        org = agent.call("search_people", query=m["organizer_person"]["name"])["items"][0]
+        ids = [org["person_id"]]
+        if m.get("team"):
+            teams = agent.call("list_teams")["items"]
+            tid = next(t["team_id"] for t in teams if t["name"] == m["team"])
+            ids += agent.call("get_team", team_id=tid)["member_ids"]
+        for info in m["named_required"]:
+            hits = agent.call("search_people", query=info["name"])["items"]
+            ids.append(hits[0]["person_id"])
+        return org, sorted(set(ids))
+
     def greedy(self, task: Task, agent: Agent, rng: random.Random) -> Any:
         """First search hit for each name, the organiser's 09:00-17:00 for everyone, every event blocks,
         optional attendees and the policy ignored, the first room that seats the required people."""
         spec = task.spec
         answers = []
         for m in spec["meetings"]:
-            org = agent.call("search_people", query=m["organizer_person"]["name"])["items"][0]
-            ids = [org["person_id"]]
-            if m.get("team"):
-                teams = agent.call("list_teams")["items"]
-                tid = next(t["team_id"] for t in teams if t["name"] == m["team"])
-                ids += agent.call("get_team", team_id=tid)["member_ids"]
-            for info in m["named_required"]:
-                hits = agent.call("search_people", query=info["name"])["items"]
-                ids.append(hits[0]["person_id"])
-            ids = sorted(set(ids))
+            org, ids = self._greedy_people(agent, m)
             office = agent.call("get_office", office_id=org["office_id"])
             off = _offset_minutes(office["utc_offset"])
             lo, hi = m["window"]

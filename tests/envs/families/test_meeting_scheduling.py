@@ -238,3 +238,38 @@ def test_judge_never_raises_on_odd_answers(certified):
     for answer in odd:
         verdict = episode.submit(answer)
         assert not verdict.passed and verdict.error is None
+
+
+def test_nearest_starts_match_a_full_sort():
+    rng = random.Random(5)
+    for _ in range(300):
+        mask = rng.getrandbits(ms.NSLOTS) & rng.getrandbits(ms.NSLOTS)
+        s0 = rng.randrange(ms.NSLOTS)
+        k = rng.choice((1, 5, 40, 1000))
+        expected = sorted(ms._bits(mask), key=lambda x: (abs(x - s0), x))[:k]
+        assert ms._nearest(mask, s0, k) == expected
+
+
+def test_utc_times_parse_back_exactly():
+    for minute in range(0, ms.HORIZON, ms.SLOT):
+        assert ms._utc_minute(ms.fmt_utc(minute)) == minute
+    assert ms._utc_minute("2026-03-03T14:30+00:00") == 2 * 1440 + 14 * 60 + 30  # other spellings still parse
+
+
+def test_mutation_search_skips_only_rooms_that_surely_fail(certified):
+    # the room pre-check never claims a failure the judge does not see
+    for report in certified.values():
+        for item in report.certified:
+            world = ms.world_for(_env(report, item).database)
+            for m in item.task.spec["meetings"]:
+                for rid in sorted(world.rooms):
+                    booking = (0, m["duration"] // ms.SLOT, rid, tuple(m["required"]))
+                    held = ms.eval_meeting(world, m, booking)
+                    assert all(not held[c] for c in ms._room_faults(world, m, booking))
+
+
+def test_reference_books_after_every_lookup(certified):
+    for item in certified[5].certified:
+        names = [c.name for c in item.reference.calls]
+        first = names.index("book_meeting")
+        assert set(names[first:]) == {"book_meeting"} and names.count("book_meeting") == 2
