@@ -416,6 +416,7 @@ class World:
         self._open_courses: dict[tuple[str, str], int] = {}
         self._near: dict[tuple, list[str]] = {}
         self._carriers: dict[str, list[str]] = {}
+        self._verdicts: dict[tuple, tuple] = {}  # evaluate() per (spec, state), the spec kept alive
         self.mut_cache: "OrderedDict[tuple, tuple]" = OrderedDict()  # mutation searches on this database
         self.read_cache: dict[tuple, tuple] = {}  # read-tool results on this database (simulated agents)
 
@@ -541,6 +542,19 @@ class World:
         if self._enrollable is None:
             self._enrollable = [s for s in sorted(self.sections) if _can_enroll(self, "", s)]
         return self._enrollable
+
+    def evaluate(self, spec: dict, st: dict) -> dict[str, bool]:
+        """`evaluate`, remembered per spec and state (a task's verdicts judge the same final state
+        many times: the reference's, the untouched one). Callers must not change the result."""
+        key = (id(spec), repr(st))
+        hit = self._verdicts.get(key)
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        out = evaluate(self, spec, st)
+        if len(self._verdicts) >= 512:
+            self._verdicts.clear()
+        self._verdicts[key] = (spec, out)
+        return out
 
     def credits(self, sections) -> int:
         credits = self.sec_credits
@@ -1550,6 +1564,8 @@ class CourseEnrollment(Family):
         return sim.count
 
     def _greedy_passes(self, world: World, draft: TaskDraft) -> bool:
+        if "drop" in draft.spec["checks"]:
+            return False  # the greedy agent never drops a course, so the drop check fails (see greedy)
         sim = _SimAgent(world, draft.tool_names)
         fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, draft.instruction, draft.tool_names, draft.spec,
                     draft.answer_schema, draft.max_tool_calls)
@@ -1564,7 +1580,7 @@ class CourseEnrollment(Family):
     def judge(self, spec: dict, answer: Any, final_db: dict, initial_db: dict) -> dict[str, bool]:
         world = world_for(initial_db)
         st = state_of(spec, initial_db, final_db)
-        out = evaluate(world, spec, st)
+        out = dict(world.evaluate(spec, st))
         info = world.student(spec["student"])
         final = sorted((set(info["enrolled"]) - set(st["dropped"])) | set(st["added"]))
         ok = isinstance(answer, dict)
@@ -1753,7 +1769,8 @@ class CourseEnrollment(Family):
     # ---- greedy: a careless registrar -----------------------------------------------------------
     def greedy(self, task: Task, agent: Agent, rng: random.Random) -> Any:
         """First search hit per requirement, first section with a seat; no prerequisite, restriction,
-        time-conflict or credit checks; the drop and the lab are forgotten."""
+        time-conflict or credit checks; the drop and the lab are forgotten (the generator counts on
+        it never dropping: `_greedy_passes`)."""
         spec = task.spec
         sid = agent.call("search_students", query=spec["student_name"])["items"][0]["student_id"]
         student = agent.call("get_student", student_id=sid)

@@ -241,3 +241,20 @@ def test_near_miss_failures_match_the_evaluator(certified):
                 assert quick[pos] | course_faults(pos) == sum(ce._BIT[c] for c, ok in res.items() if not ok)
                 checked += 1
     assert checked > 100
+
+
+def test_greedy_never_drops(certified):
+    # the generator skips simulating the greedy agent when a course must be dropped: it never drops
+    from synthgym.envs.episode import Episode
+    from synthgym.envs.family import Agent
+
+    seen = 0
+    for level in (4, 5):
+        for item in certified[level].certified:
+            env = _env(certified[level], item)
+            episode = Episode(FAMILY, item.task, env.database)
+            answer = FAMILY.greedy(item.task, Agent(episode), baseline_rng(item.task, "greedy", 0))
+            assert "drop" not in [c.name for c in episode.calls]
+            assert "drop" in episode.submit(answer).failed
+            seen += 1
+    assert seen >= 4
