@@ -95,6 +95,7 @@ WORK_HOURS = ((480, 960), (540, 1020), (540, 1020), (540, 1020), (570, 1050), (6
 _DATES = tuple((EPOCH_DATE + dt.timedelta(days=i)).isoformat() for i in range(-2, 12))  # index = day + 2
 
 
+@functools.lru_cache(maxsize=8192)
 def fmt_utc(minute: int) -> str:
     day, m = divmod(minute, 1440)
     return f"{_DATES[day + 2]}T{m // 60:02d}:{m % 60:02d}Z"
@@ -184,10 +185,28 @@ def search_people(db, query, office_id=None, page=1):
         raise ToolError("query must not be empty")
     hits = [
         {"person_id": pid, "name": p["name"], "office_id": p["office_id"], "city": db["offices"][p["office_id"]]["city"]}
-        for pid, p in sorted(db["people"].items())
-        if needle in norm(p["name"]) and (office_id is None or p["office_id"] == office_id)
+        for pid, p, name in _directory(db["people"])
+        if needle in name and (office_id is None or p["office_id"] == office_id)
     ]
     return paginate(hits, page, 5)
+
+
+_DIRECTORY: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _directory(people: dict) -> list[tuple[str, dict, str]]:
+    """(person id, record, normalised name) by id; cached per people table (kept alive here, so its
+    id is not reused; no tool changes it)."""
+    key = id(people)
+    hit = _DIRECTORY.get(key)
+    if hit is not None and hit[0] is people and hit[1] == len(people):
+        _DIRECTORY.move_to_end(key)
+        return hit[2]
+    rows = [(pid, p, norm(p["name"])) for pid, p in sorted(people.items())]
+    _DIRECTORY[key] = (people, len(people), rows)
+    while len(_DIRECTORY) > 16:
+        _DIRECTORY.popitem(last=False)
+    return rows
 
 
 @toolbox.read(
@@ -487,6 +506,8 @@ class World:
         self.mut_cache: "OrderedDict[tuple, tuple]" = OrderedDict()  # mutation searches on this database
         self.read_cache: dict[tuple, tuple] = {}  # read-tool results on this database (simulated agents)
         self._verdicts: dict[tuple, tuple] = {}  # evaluate() per (spec, bookings), the spec kept alive
+        self._names: dict[str, list[str]] | None = None
+        self.organizers: dict[bool, list[str]] = {}  # who may organise (level 5 or not), for the generator
 
     def evaluate(self, spec: dict, bookings: dict) -> dict[str, bool]:
         """`evaluate`, remembered per spec and bookings (a task's verdicts judge the same bookings
@@ -500,6 +521,14 @@ class World:
             self._verdicts.clear()
         self._verdicts[key] = (spec, out)
         return out
+
+    def namesakes(self) -> dict[str, list[str]]:
+        """Person ids by name."""
+        if self._names is None:
+            self._names = {}
+            for p in sorted(self.people):
+                self._names.setdefault(self.people[p]["name"], []).append(p)
+        return self._names
 
     def office(self, pid: str) -> str:
         return self.people[pid]["office_id"]
@@ -1471,6 +1500,7 @@ def _offset_minutes(text: str) -> int:
 _DATE_DAY = {d: i - 2 for i, d in enumerate(_DATES)}
 
 
+@functools.lru_cache(maxsize=8192)
 def _utc_minute(text: str) -> int:
     """Minutes since the epoch of a UTC time as the tools write it (2026-03-03T14:30Z)."""
     day = _DATE_DAY.get(text[:10])
@@ -1529,9 +1559,7 @@ class MeetingScheduling(Family):
             local = [p for p in pool if people[p]["office_id"] == office]
             pool = local + [p for p in pool if p not in local]
         # prefer a namesake from level 3 on (the greedy agent takes the first search hit)
-        names: dict[str, list[str]] = {}
-        for p in sorted(people):
-            names.setdefault(people[p]["name"], []).append(p)
+        names = world.namesakes()
         twins = [p for p in pool if len(names[people[p]["name"]]) > 1]
         extra: list[str] = []
         if level >= 3 and twins and rng.random() < 0.8 and (not second or level == 5):
@@ -1614,27 +1642,36 @@ class MeetingScheduling(Family):
         }
         return m
 
+    @staticmethod
+    def _organizers(world: World, level: int) -> list[str]:
+        """Who may organise a task of this level: someone with another office within five hours
+        (at level 5, on a team of three to five within five hours of each other); per world."""
+        key = level == 5
+        out = world.organizers.get(key)
+        if out is None:
+            people = world.people
+            offs = {o: v["utc_offset_min"] for o, v in world.db["offices"].items()}
+
+            def has_partner(p):
+                return any(o != people[p]["office_id"] and abs(offs[o] - offs[people[p]["office_id"]]) <= 300 for o in offs)
+
+            if key:
+                teams = [
+                    t for _, t in sorted(world.db["teams"].items())
+                    if 3 <= len(t["members"]) <= 5
+                    and max(offs[people[p]["office_id"]] for p in t["members"]) - min(offs[people[p]["office_id"]] for p in t["members"]) <= 300
+                ]
+                out = sorted({p for t in teams for p in t["members"] if has_partner(p)})
+            else:
+                out = sorted(p for p in people if has_partner(p))
+            world.organizers[key] = out
+        return out
+
     def _attempt(self, world: World, level: int, rng: random.Random) -> dict | None:
-        people = world.people
-        offs = {o: v["utc_offset_min"] for o, v in world.db["offices"].items()}
-        if level == 5:
-            teams = [
-                t for _, t in sorted(world.db["teams"].items())
-                if 3 <= len(t["members"]) <= 5
-                and max(offs[people[p]["office_id"]] for p in t["members"]) - min(offs[people[p]["office_id"]] for p in t["members"]) <= 300
-            ]
-            members = [
-                p for t in teams for p in t["members"]
-                if any(o != people[p]["office_id"] and abs(offs[o] - offs[people[p]["office_id"]]) <= 300 for o in offs)
-            ]
-            if not members:
-                return _why("teams")
-            organizer = rng.choice(sorted(set(members)))
-        else:
-            organizer = rng.choice(sorted(
-                p for p in people
-                if any(o != people[p]["office_id"] and abs(offs[o] - offs[people[p]["office_id"]]) <= 300 for o in offs)
-            ))
+        organizers = self._organizers(world, level)
+        if level == 5 and not organizers:
+            return _why("teams")
+        organizer = rng.choice(organizers)
         if level <= 2:
             first = rng.randint(0, 3)
             days = [WEEK[first].isoformat(), WEEK[first + 1].isoformat()]
