@@ -491,17 +491,7 @@ class World:
         key = (sid, pref, restriction, eligible)
         out = self._faults.get(key)
         if out is None:
-            out = self._faults[key] = {}
-            for sec in self.enrollable():
-                course = self.course_of[sec]
-                bits = 0
-                if pref and not _pref_ok(pref, self.sections[sec]):
-                    bits |= _BIT["time_pref"]
-                if restriction and not self.restriction_ok(sid, sec):
-                    bits |= _BIT["restriction"]
-                if eligible and not self.courses[course]["is_lab"] and not self.eligible(sid, course):
-                    bits |= _BIT["eligible"]
-                out[sec] = bits
+            out = self._faults[key] = _Faults(self, sid, pref, restriction, eligible)
         return out
 
     def carriers(self, attr: str) -> list[str]:
@@ -577,6 +567,30 @@ class World:
         for s in sections:
             acc |= masks[s]
         return acc
+
+
+class _Faults(dict):
+    """Section id -> the checks (bits of `_BIT`) adding it breaks for one student, whatever else is
+    chosen; worked out the first time a section is asked for."""
+
+    __slots__ = ("world", "sid", "pref", "restriction", "eligible")
+
+    def __init__(self, world: World, sid: str, pref: str | None, restriction: bool, eligible: bool) -> None:
+        super().__init__()
+        self.world, self.sid, self.pref, self.restriction, self.eligible = world, sid, pref, restriction, eligible
+
+    def __missing__(self, sec: str) -> int:
+        world = self.world
+        course = world.course_of[sec]
+        bits = 0
+        if self.pref and not _pref_ok(self.pref, world.sections[sec]):
+            bits |= _BIT["time_pref"]
+        if self.restriction and not world.restriction_ok(self.sid, sec):
+            bits |= _BIT["restriction"]
+        if self.eligible and not world.courses[course]["is_lab"] and not world.eligible(self.sid, course):
+            bits |= _BIT["eligible"]
+        self[sec] = bits
+        return bits
 
 
 _WORLDS: "OrderedDict[int, tuple[dict, World]]" = OrderedDict()
@@ -954,6 +968,8 @@ def _alternatives(world: World, spec: dict, base: dict):
         the student's other classes then."""
         rest_span = world.span(kept)
         room = limit - world.credits(kept) if limit is not None else None
+        # the waitlist sections still free around the other classes, best first
+        waits = [(w, m) for _, w, m in wait_options if not m & rest_span] if wait_options is not None else None
         for other in all_open:
             if other in excluded:
                 continue
@@ -966,9 +982,8 @@ def _alternatives(world: World, spec: dict, base: dict):
                 bits |= clash
             if room is not None and sec_credits[other] > room:
                 bits |= credits_bit
-            if wait_options is not None:
-                span |= rest_span
-                for _, exp, m in wait_options:
+            if waits is not None:
+                for exp, m in waits:
                     if not m & span:
                         if waited != [exp]:
                             bits |= wait_bit
