@@ -22,6 +22,7 @@ Levels
 
 from __future__ import annotations
 
+import bisect
 import collections
 import datetime as dt
 import functools
@@ -507,6 +508,8 @@ class World:
         self.read_cache: dict[tuple, tuple] = {}  # read-tool results on this database (simulated agents)
         self._verdicts: dict[tuple, tuple] = {}  # evaluate() per (spec, bookings), the spec kept alive
         self._names: dict[str, list[str]] | None = None
+        self.room_equip = {rid: frozenset(r.get("equipment", ())) for rid, r in self.rooms.items()}
+        self._rooms_for: dict[str, list[str]] = {}
         self.organizers: dict[bool, list[str]] = {}  # who may organise (level 5 or not), for the generator
 
     def evaluate(self, spec: dict, bookings: dict) -> dict[str, bool]:
@@ -633,7 +636,7 @@ def eval_meeting(world: World, m: dict, b: Booking | None, only: str | None = No
     inv_set = set(inv)
     req, opt = set(m["required"]), set(m["optional"])
     room = world.rooms.get(rid, {})
-    equip = set(room.get("equipment", ()))
+    equip = world.room_equip.get(rid, frozenset())
     ivm = _mask(s, t)
     buf = m["buffer"] // SLOT
     out = {}
@@ -706,10 +709,14 @@ def evaluate(world: World, spec: dict, bookings: dict) -> dict[str, bool]:
 
 # ---- feasibility (generator and independent solver) ----------------------------------------------
 def _rooms_for(world: World, m: dict) -> list[str]:
-    return sorted(
-        (rid for rid, r in world.rooms.items() if r["office_id"] == m["office"] and r["bookable"]),
-        key=lambda rid: (world.rooms[rid]["capacity"], rid),
-    )
+    """The office's bookable rooms, smallest first (shared: callers must not change it)."""
+    out = world._rooms_for.get(m["office"])
+    if out is None:
+        out = world._rooms_for[m["office"]] = sorted(
+            (rid for rid, r in world.rooms.items() if r["office_id"] == m["office"] and r["bookable"]),
+            key=lambda rid: (world.rooms[rid]["capacity"], rid),
+        )
+    return out
 
 
 def _start_bits(world: World, m: dict, people) -> int:
@@ -737,7 +744,7 @@ def _fits(world: World, m: dict, inv: tuple, ivm: int, rooms: list[str]) -> list
     need = _needed_equipment(world, m, inv)
     return [
         rid for rid in rooms
-        if world.rooms[rid]["capacity"] >= len(inv) and need <= set(world.rooms[rid]["equipment"]) and not (world.room_busy(rid) & ivm)
+        if world.rooms[rid]["capacity"] >= len(inv) and need <= world.room_equip[rid] and not (world.room_busy(rid) & ivm)
     ]
 
 
@@ -1189,8 +1196,14 @@ def _start_masks(world: World, spec: dict, m: dict, inv: tuple, rid: str, n: int
     return out
 
 
-def _time_starts(world: World, spec: dict, m: dict, inv: tuple, rid: str, n: int, other, target: str, s0: int) -> list[int]:
-    masks = _start_masks(world, spec, m, inv, rid, n, other)
+def _time_starts(world: World, spec: dict, m: dict, inv: tuple, rid: str, n: int, other, target: str, s0: int,
+                 memo: dict | None = None) -> list[int]:
+    key = (m["key"], inv, rid, n, other)
+    masks = memo.get(key) if memo is not None else None
+    if masks is None:
+        masks = _start_masks(world, spec, m, inv, rid, n, other)
+        if memo is not None:
+            memo[key] = masks
     active = [c for c in m["checks"] if c in masks] + (["sequence"] if "sequence" in masks else [])
     cand = _mask(0, NSLOTS - n + 1)
     for c in active:
@@ -1235,7 +1248,7 @@ def _nearest(mask: int, s0: int, k: int) -> list[int]:
     return out
 
 
-def _candidates(world: World, spec: dict, base: dict, key: str, check: str):
+def _candidates(world: World, spec: dict, base: dict, key: str, check: str, memo: dict | None = None):
     m = next(x for x in spec["meetings"] if x["key"] == key)
     s0, t0, r0, inv0 = base[key]
     n = t0 - s0
@@ -1259,7 +1272,7 @@ def _candidates(world: World, spec: dict, base: dict, key: str, check: str):
                 yield (s0, t0, rid, inv0)
     if check in ("room", "equipment", "display", "video"):
         # other times at which the people are free: rooms free then may differ in just this property
-        for s in _time_starts(world, spec, m, inv0, r0, n, base.get("m1" if key == "m2" else "m2"), "people", s0)[:12]:
+        for s in _time_starts(world, spec, m, inv0, r0, n, base.get("m1" if key == "m2" else "m2"), "people", s0, memo)[:12]:
             for rid in sorted(world.rooms):
                 if world.rooms[rid]["bookable"] and (s != s0 or rid != r0):
                     yield (s, s + n, rid, inv0)
@@ -1282,7 +1295,7 @@ def _candidates(world: World, spec: dict, base: dict, key: str, check: str):
                         invs.append(inv)
         for inv in invs:
             for rid in rooms_here:
-                for s in _time_starts(world, spec, m, inv, rid, n, other, check, s0):
+                for s in _time_starts(world, spec, m, inv, rid, n, other, check, s0, memo):
                     yield (s, s + n, rid, inv)
 
 
@@ -1291,11 +1304,11 @@ def _room_faults(world: World, m: dict, b: Booking) -> set:
     _, _, rid, inv = b
     checks = m["checks"]
     room = world.rooms.get(rid, {})
-    equip = room.get("equipment", ())
+    equip = world.room_equip.get(rid, frozenset())
     out = set()
     if "room" in checks and (room.get("office_id") != m["office"] or room.get("capacity", 0) < len(set(inv))):
         out.add("room")
-    if "equipment" in checks and not set(m["equipment"]) <= set(equip):
+    if "equipment" in checks and not equip.issuperset(m["equipment"]):
         out.add("equipment")
     if "display" in checks and "display" not in equip:
         out.add("display")
@@ -1304,7 +1317,10 @@ def _room_faults(world: World, m: dict, b: Booking) -> set:
     return out
 
 
-def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int = 400, base_ok: bool | None = None) -> dict | None:
+def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int = 400, base_ok: bool | None = None,
+                  memo: dict | None = None) -> dict | None:
+    """The first candidate (within the budget) that fails `target` and nothing else; `memo` shares
+    start masks between the searches for one spec and base."""
     if target == "sequence":
         key, check = "m2", "sequence"
     else:
@@ -1315,11 +1331,16 @@ def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int
         return None
     spent = 0
     m = next(x for x in spec["meetings"] if x["key"] == key)
-    for cand in _candidates(world, spec, base, key, check):
+    room_faults: dict[tuple, bool] = {}  # (room, invitees) -> the room surely fails a check other than this one
+    for cand in _candidates(world, spec, base, key, check, memo):
         spent += 1
         if spent > budget:
             return None
-        if _room_faults(world, m, cand) - {check}:
+        rk = (cand[2], cand[3])
+        other_fault = room_faults.get(rk)
+        if other_fault is None:
+            other_fault = room_faults[rk] = bool(_room_faults(world, m, cand) - {check})
+        if other_fault:
             continue  # the room surely fails another check
         res = eval_meeting(world, m, cand, only=check)
         if len(res) < len(m["checks"]):
@@ -1345,11 +1366,12 @@ def all_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | Non
         return hit[1]
     found: dict[str, dict] | None = {}
     base_ok = all(evaluate(world, spec, base).values())
+    memo: dict = {}
     for c in spec["constraints"]:
         cid = c["id"]
         if cid in ("booked", "answer"):
             continue
-        trial = find_mutation(world, spec, base, cid, base_ok=base_ok)
+        trial = find_mutation(world, spec, base, cid, base_ok=base_ok, memo=memo)
         if trial is None:
             found = None
             break
@@ -2046,11 +2068,20 @@ class MeetingScheduling(Family):
             for pid in ids:
                 for e in agent.call("get_calendar", person_id=pid, start_date=d0, end_date=d1)["items"]:
                     busy.append((_utc_minute(e["start_utc"]), _utc_minute(e["end_utc"])))
+            # a start t is blocked when some event has a < t + duration and b > t: with the events by
+            # start, those with a < t + duration come first, so compare the latest end among them
+            busy.sort()
+            starts = [a for a, _ in busy]
+            latest, top = [], None
+            for _, b in busy:
+                top = b if top is None or b > top else top
+                latest.append(top)
             start = None
             for d in range((hi - lo) // 1440):
                 t = lo + d * 1440 + 540
                 while t + m["duration"] <= lo + d * 1440 + 1020:
-                    if not any(a < t + m["duration"] and b > t for a, b in busy):
+                    k = bisect.bisect_left(starts, t + m["duration"])
+                    if not (k and latest[k - 1] > t):
                         start = t
                         break
                     t += SLOT
