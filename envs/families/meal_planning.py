@@ -1113,9 +1113,8 @@ class _Reference:
         self.promos: dict = {}
         self.busy: dict = {}
         self.recent: set = set()
-        self.needs_of: dict = {}
-        self.book: dict = {}
         self.memo: dict = {}
+        self.made: dict = {}  # recipe id -> (what it was made from, its candidate tuple)
 
     def setup(self) -> None:
         spec, call = self.spec, self.agent.call
@@ -1196,23 +1195,30 @@ class _Reference:
         return out
 
     def candidates(self, slot: str, busy: bool) -> list:
-        spec, items = self.spec, []
+        spec, items, made = self.spec, [], self.made
+        recent, allergens, allergies, reviews = self.recent, self.allergens, self.allergies, self.reviews
+        least, quick = spec.get("reviews"), spec.get("busy_minutes")
         for x in self.lists[slot][0]:
             rid = x["id"]
-            if rid in self.recent or (rid in self.allergens and self.allergens[rid] & self.allergies):
+            if rid in recent or (rid in allergens and allergens[rid] & allergies):
                 continue
-            if spec.get("reviews") is not None and self.reviews.get(rid, spec["reviews"]) < spec["reviews"]:
+            if least is not None and reviews.get(rid, least) < least:
                 continue
-            if busy and x["minutes"] > spec["busy_minutes"]:
+            if busy and x["minutes"] > quick:
                 continue
             page = self.pages.get(rid)
-            if page is None:
-                ings, approx = frozenset(self.uses.get(rid, ())), round(x["cost_to_make"] * 100) * self.people
-            else:
-                ings = frozenset(i["ingredient_id"] for i in page["ingredients"])
-                approx = sum(-(-i["quantity"] * self.people // self.prices[i["ingredient_id"]][0]) * self.prices[i["ingredient_id"]][1]
-                             for i in page["ingredients"] if i["ingredient_id"] in self.prices)
-            items.append((rid, x["kcal"], x["protein_g"], approx, x["rating"], x["minutes"], ings, DIET_RANK[x["diet"]] <= 1))
+            stamp = None if page is None else len(self.prices)  # a read page is priced by what prices are known
+            hit = made.get(rid)
+            if hit is None or hit[0] != stamp:
+                if page is None:
+                    ings, approx = frozenset(self.uses.get(rid, ())), round(x["cost_to_make"] * 100) * self.people
+                else:
+                    ings = frozenset(i["ingredient_id"] for i in page["ingredients"])
+                    approx = sum(-(-i["quantity"] * self.people // self.prices[i["ingredient_id"]][0]) * self.prices[i["ingredient_id"]][1]
+                                 for i in page["ingredients"] if i["ingredient_id"] in self.prices)
+                hit = made[rid] = (stamp, (rid, x["kcal"], x["protein_g"], approx, x["rating"], x["minutes"], ings,
+                                           DIET_RANK[x["diet"]] <= 1))
+            items.append(hit[1])
         return items
 
     def bill(self, days: list, guess: bool) -> _Bill:
@@ -1473,9 +1479,7 @@ class MealPlanning(Family):
                 due = sorted(rng.sample(usable, min(len(usable), rng.choice((1, 2)))))
                 spec["use_lots"] = [x[2] for x in due]
                 spec["use_names"] = [db["ingredients"][x[0]]["name"] for x in due]
-            if spec.get("protein") is not None and not any(
-                    _valid_pairs(spec, l, d, None, False, frozenset({"protein"}), "protein", *_every(spec, days, i))
-                    for i, (l, d) in enumerate(days)):
+            if spec.get("protein") is not None and not any(_misses_protein(spec, days, i) for i in range(len(days))):
                 continue  # no day can miss its protein alone: the rule would not discriminate
             cost_fn = _db_cost_fn(spec, db, ctx)
             found = _search(spec, days, cost_fn, order="asc", want=1, limit=700, disabled=frozenset({"budget"}), due=due)
@@ -1504,8 +1508,9 @@ class MealPlanning(Family):
                     or any(_search(spec, _db_days(spec, db, force=(d, slot, "allergens"), ctx=ctx, base=days), cost_fn,
                                    limit=300, due=due) for d, slot in slips)):
                 continue  # an allergen must be able to slip in alone
-            if due and not any(_search(spec, days, cost_fn, limit=500, disabled=frozenset({"use_pantry"}), ban=(ing, last),
-                                       due=[x for x in due if x[2] != lot]) for ing, last, lot in due):
+            if due and not any(_unused(spec, days, itin, ing, last, cost_fn) or _search(
+                    spec, days, cost_fn, limit=500, disabled=frozenset({"use_pantry"}), ban=(ing, last),
+                    due=[x for x in due if x[2] != lot]) for ing, last, lot in due):
                 continue  # the pantry rule must be breakable alone too
             if level >= 3:
                 # what the careless agent answers depends only on who it cooks for and how many days (once per database)
@@ -1592,7 +1597,9 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
     fine = ctx.setdefault("fine", {})  # per rules table: the recipes meeting every per-recipe rule
     budget = spec.get("budget") if "budget" in {c["id"] for c in spec["constraints"]} else None
     if budget is not None and all(x in db["recipes"] for pair in itin for x in pair):
-        bill = ctx.get("bill") or ctx.setdefault("bill", _db_cost_fn(spec, db, ctx))
+        running = (ctx.get("bill") or ctx.setdefault("bill", _db_cost_fn(spec, db, ctx))).copy()
+        for x in (x for pair in itin for x in pair):
+            running.add(x)  # the plan's bill, then each swap's by one recipe out and one in
     else:
         budget = None
     tried = 0
@@ -1654,8 +1661,12 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
                     break
                 tried += 1
                 if budget is not None:  # the bill first: a swap that settles the budget wrongly isolates nothing
-                    ids = [x for j, pair in enumerate(itin) for m, x in enumerate(pair) if (j, m) != (day, k)] + [rid]
-                    if (bill(ids) > budget) != (cid == "budget"):
+                    running.remove(current)
+                    running.add(rid)
+                    over = running.total > budget
+                    running.remove(rid)
+                    running.add(current)
+                    if over != (cid == "budget"):
                         continue
                 answer = _with(spec, db, base, [(day, slot, rid)], ctx)
                 if _isolated(spec, db, answer, cid):
@@ -1689,6 +1700,55 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
             if _isolated(spec, db, answer, cid):
                 return answer
     return None
+
+
+def _misses_protein(spec: dict, days: "_Days", day: int) -> bool:
+    """Has the day a (lunch, dinner) pair short of the protein minimum that meets the other day rules?"""
+    lunches, dinners = days[day]
+    memo, least = days.cache.setdefault("flags", {}), spec["protein"]
+    for lunch in lunches:
+        for dinner in dinners:
+            if dinner[0] == lunch[0] or lunch[2] is None or dinner[2] is None or lunch[2] + dinner[2] >= least:
+                continue
+            key = (lunch[0], dinner[0])
+            bits = memo.get(key)
+            if bits is None:
+                cal, prot, cond = _pair_flags(spec, lunch, dinner)
+                bits = memo[key] = cal | (prot << 1) | (cond << 2)
+            if bits & 5 == 5 and not bits & 2:
+                return True
+    return False
+
+
+def _unused(spec: dict, days: "_Days", itin: tuple, ing: str, last: int, bill) -> bool:
+    """Does the plan stay valid (but for the pantry rule) with `ing` left out up to day `last`: each day's pair that
+    uses it swapped for the cheapest valid pair without it and without the plan's other recipes, within budget?"""
+    plan = list(itin)
+    memo = days.cache.setdefault("flags", {})
+    for day in range(last + 1):
+        lunches, dinners = days[day]
+        uses = {x[0]: x[6] or frozenset() for x in lunches + dinners}
+        if not any(ing in uses.get(rid, ()) for rid in plan[day]):
+            continue
+        taken = {x for j, pair in enumerate(plan) if j != day for x in pair}
+        best = None
+        for lunch in lunches:
+            if ing in lunch[6] or lunch[0] in taken:
+                continue
+            for dinner in dinners:
+                if ing in dinner[6] or dinner[0] in taken or dinner[0] == lunch[0]:
+                    continue
+                key = (lunch[0], dinner[0])
+                bits = memo.get(key)
+                if bits is None:
+                    cal, prot, cond = _pair_flags(spec, lunch, dinner)
+                    bits = memo[key] = cal | (prot << 1) | (cond << 2)
+                if bits == 7 and (best is None or (lunch[3] + dinner[3], lunch[0], dinner[0]) < best[0]):
+                    best = ((lunch[3] + dinner[3], lunch[0], dinner[0]), (lunch[0], dinner[0]))
+        if best is None:
+            return False
+        plan[day] = best[1]
+    return bill([x for pair in plan for x in pair]) <= spec["budget"]
 
 
 def _breaking_pairs(spec: dict, days: "_Days", day: int):
