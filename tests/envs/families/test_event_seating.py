@@ -199,3 +199,21 @@ def test_wheelchair_table_limit():
             assert not E._evaluate(spec, cert.reference.answer, final, env.database)["conditional"]
             return
     pytest.skip("no wheelchair rule among the certified tasks")
+
+
+def test_call_budget_is_the_reference_calls_plus_a_margin():
+    """The budget the random baseline spends is the reference's own call count plus 30% (at least 4)."""
+    checked = 0
+    for seed in range(4):
+        env = build_environment(FAMILY, 200 + seed)
+        for level in (1, 3, 5):
+            task = make_task(FAMILY, env, level, 0)
+            episode = Episode(FAMILY, task, env.database)
+            try:
+                FAMILY.reference(task, Agent(episode))
+            except RuntimeError:
+                continue  # an infeasible candidate: the gate rejects it
+            calls = len(episode.calls)
+            assert calls <= task.max_tool_calls == calls + max(4, -(-calls * 3 // 10))
+            checked += 1
+    assert checked >= 10
