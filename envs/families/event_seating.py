@@ -859,7 +859,8 @@ class EventSeating(Family):
                 continue  # names must identify guests
             if len(spec["rules"]) < {1: 1, 2: 2, 3: 3, 4: 4, 5: 4}[level]:
                 continue
-            if any(sum(1 for v in db["guests"].values() if v["name"] == n and v["event"] == spec["event"]) > 1 for n in spec["names"]):
+            roster = [name for _, name, _ in _static(db)["roster"].get(spec["event"], ())]
+            if any(roster.count(n) > 1 for n in spec["names"]):
                 continue
             found = _search(spec, _db_view(spec, db), limit=3000)
             if not found:
@@ -1051,6 +1052,10 @@ def _breakable(spec: dict, db: dict, base: dict) -> bool:
     """Every rule of the spec can be broken alone by moving a party from a valid seating (the draft's check)."""
     hardest_first = sorted(spec["rules"], key=("apart", "conditional", "accessible", "diet", "vip", "together").index)
     ctx = _moves_ctx(spec, db, base)
+    if not _fails(spec, db, base):
+        # from a valid seating a move changes only its party's table, and the move filter works out exactly what
+        # that breaks: each move it lets through breaks its rule alone (the verifier is not asked again per move)
+        return all(any(True for _ in _rule_moves(spec, db, base, cid, 20, ctx)) for cid in hardest_first)
     return all(any(_fails(spec, db, s) == [cid] for s in _rule_moves(spec, db, base, cid, 20, ctx)) for cid in hardest_first)
 
 
