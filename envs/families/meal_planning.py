@@ -522,9 +522,7 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
             ok = ok and any(x in recipes and ing in uses[x] for pair in slots[:last + 1] for x in pair)
         out["use_pantry"] = ok
     if ids & {"budget", "cost", "shopping_list"}:
-        needs = _needs(db, flat, people)
-        pantry, book = _book(spec, db)
-        packs, cost = _shopping(needs, pantry, book)
+        packs, cost = _plan_bill(spec, db, flat)
         if "budget" in ids:
             out["budget"] = cost <= spec["budget"]
         if "cost" in ids:
@@ -1036,10 +1034,26 @@ def _to_answer(spec: dict, db_or_packs, itin: tuple, cost: int, packs: dict | No
 
 
 def _db_answer(spec: dict, db: dict, itin: tuple, ctx: dict | None = None) -> dict:
-    needs = _needs(db, [x for pair in itin for x in pair], spec["people"])
-    pantry, book = (ctx["pantry"], ctx["book"]) if ctx else _book(spec, db)
-    packs, cost = _shopping(needs, pantry, book)
+    packs, cost = _plan_bill(spec, db, [x for pair in itin for x in pair])
     return _to_answer(spec, db, itin, cost, packs)
+
+
+def _plan_bill(spec: dict, db: dict, flat: list) -> tuple[dict, int]:
+    """(packs per ingredient, cents) to buy for these recipes: `_shopping(_needs(...))`, remembered for the last few
+    hundred plans of a database (a plan is priced by its answer, then judged again and again). Read-only result."""
+    key = ("plan", tuple(flat), spec["people"], spec["days"][0], bool(spec.get("pantry")), bool(spec.get("promotions")))
+    memo = _static(db)["memo"]
+    hit = memo.get(key)
+    if hit is None:
+        plans = _static(db).setdefault("plans", [])
+        if len(plans) >= 512:  # forget the oldest half
+            for old in plans[:256]:
+                memo.pop(old, None)
+            del plans[:256]
+        pantry, book = _book(spec, db)
+        hit = memo[key] = _shopping(_needs(db, flat, spec["people"]), pantry, book)
+        plans.append(key)
+    return hit
 
 
 # ---- the careless agent -------------------------------------------------------------------------------
