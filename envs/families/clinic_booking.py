@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import itertools
-import pickle
 import random
 from collections import OrderedDict
 from typing import Any
 
 from synthgym.envs.family import Agent, Family, register_family
+from synthgym.envs.episode import CopyOnWrite
 from synthgym.envs.model import Plan, Task, TaskDraft, ToolCall, canonical_json
 from synthgym.envs.tools import PAGE, ToolBox, ToolError, paginate, require, string
 
@@ -61,8 +62,13 @@ PLAN_TEMPLATES = (
 )
 
 
+@functools.lru_cache(maxsize=8192)
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def norm(text: Any) -> str:
-    return " ".join(str(text).split()).casefold()
+    return _norm(text if isinstance(text, str) else str(text))
 
 
 def _minute(date: str, hhmm: int) -> int:
@@ -198,11 +204,10 @@ def list_slots(db, doctor_id, start_date, end_date, page=1):
         lo, hi = dt.date.fromisoformat(start_date).isoformat(), dt.date.fromisoformat(end_date).isoformat()
     except ValueError:
         raise ToolError("dates must look like 2026-04-07") from None
-    rows = [
-        {"slot_id": k, "start": fmt_time(s["start"]), "minutes": s["minutes"], "mode": s["mode"]}
-        for k, s in sorted(db["slots"].items(), key=lambda kv: (kv[1]["start"], kv[0]))
-        if s["doctor"] == doctor_id and s["status"] == "open" and lo <= _date_of(s["start"]) <= hi
-    ]
+    slots = db["slots"]
+    hits = sorted((s["start"], k) for k, s in slots.items()
+                  if s["doctor"] == doctor_id and s["status"] == "open" and lo <= _date_of(s["start"]) <= hi)
+    rows = [{"slot_id": k, "start": fmt_time(start), "minutes": slots[k]["minutes"], "mode": slots[k]["mode"]} for start, k in hits]
     return paginate(rows, page, 10)
 
 
@@ -272,26 +277,46 @@ class World:
         self.slot_date = {sid: _date_of(s["start"]) for sid, s in self.slots.items()}
         self.slot_city = {sid: db["clinics"][self.doctors[s["doctor"]]["clinic"]]["city"] for sid, s in self.slots.items()}
         self.open_slots = sorted((sid for sid, s in self.slots.items() if s["status"] == "open"), key=lambda k: (self.slots[k]["start"], k))
-        self._options: "OrderedDict[str, list]" = OrderedDict()
+        self._options: "OrderedDict[tuple, list]" = OrderedDict()
+        self._combos: "OrderedDict[tuple, list]" = OrderedDict()  # valid choices of a request, cheapest first
+        self._masks: dict | None = None  # open slots as bits (index in open_slots), by doctor, specialty, ...
+        self._free: dict[tuple, int] = {}  # busy intervals -> open slots that clash with them
+        self._referral: dict[tuple, bool] = {}
+        self._visit: dict[tuple, tuple] = {}  # (patient, slot) -> (start, kind, amount)
+        self._patient: dict[str, tuple] = {}
         self.mut_cache: "OrderedDict[str, tuple]" = OrderedDict()  # mutation searches on this database
 
     def city(self, slot_id: str) -> str:
         return self.slot_city[slot_id]
 
     def referral_ok(self, pid: str, specialty: str, date: str) -> bool:
-        return any(
-            r["patient_id"] == pid and r["specialty"] == specialty and r["status"] == "active" and r["issued"] <= date <= r["expires"]
-            for r in self.db["referrals"].values()
-        )
+        key = (pid, specialty, date)
+        hit = self._referral.get(key)
+        if hit is None:
+            hit = self._referral[key] = any(
+                r["patient_id"] == pid and r["specialty"] == specialty and r["status"] == "active" and r["issued"] <= date <= r["expires"]
+                for r in self.db["referrals"].values()
+            )
+        return hit
 
-    def costs(self, pid: str, slot_ids: list[str]) -> list[int]:
-        """Patient cost of each visit, costed in time order (deductible and therapy visits used up in order)."""
-        p = self.db["patients"][pid]
-        plan = self.db["plans"][p["plan_id"]]
-        rem = max(0, plan["deductible_oon"] - p["deductible_met"])
-        pt_used = p["pt_used"]
-        out = {}
-        for sid in sorted(slot_ids, key=lambda s: (self.slots[s]["start"], s)):
+    def _terms(self, pid: str) -> tuple:
+        hit = self._patient.get(pid)
+        if hit is None:
+            p = self.db["patients"][pid]
+            plan = self.db["plans"][p["plan_id"]]
+            hit = self._patient[pid] = (max(0, plan["deductible_oon"] - p["deductible_met"]), p["pt_used"], plan["pt_visit_limit"],
+                                        plan["copay_therapy"], plan["coinsurance_pct"])
+        return hit
+
+    def visit(self, pid: str, sid: str) -> tuple:
+        """(start, kind, amount) of one visit for a patient: kind 0 costs `amount`, kind 1 is a covered
+        therapy visit (copay while the yearly limit lasts, else the fee `amount`), kind 2 is out of
+        network under a plan that covers it (deductible, then coinsurance, of the fee `amount`)."""
+        key = (pid, sid)
+        hit = self._visit.get(key)
+        if hit is None:
+            p = self.db["patients"][pid]
+            plan = self.db["plans"][p["plan_id"]]
             slot = self.slots[sid]
             doc = self.doctors[slot["doctor"]]
             spec = doc["specialty"]
@@ -299,27 +324,142 @@ class World:
             if p["plan_id"] in doc["networks"]:
                 needs_ref = plan["referral_required"] and spec != "primary_care"
                 if needs_ref and not self.referral_ok(pid, spec, self.slot_date.get(sid) or _date_of(slot["start"])):
-                    cost = fee
+                    hit = (0, fee)
                 elif spec == "physical_therapy":
-                    if pt_used >= plan["pt_visit_limit"]:
-                        cost = fee
-                    else:
-                        cost = plan["copay_therapy"]
-                        pt_used += 1
+                    hit = (1, fee)
                 elif slot["mode"] == "telehealth":
-                    cost = plan["copay_telehealth"]
+                    hit = (0, plan["copay_telehealth"])
                 elif spec == "primary_care":
-                    cost = plan["copay_primary"]
+                    hit = (0, plan["copay_primary"])
                 else:
-                    cost = plan["copay_specialist"]
+                    hit = (0, plan["copay_specialist"])
             elif plan["oon_covered"]:
-                d = min(fee, rem)
-                rem -= d
-                cost = d + (fee - d) * plan["coinsurance_pct"] // 100
+                hit = (2, fee)
             else:
-                cost = fee
+                hit = (0, fee)
+            hit = self._visit[key] = (slot["start"], *hit)
+        return hit
+
+    def costs(self, pid: str, slot_ids: list[str]) -> list[int]:
+        """Patient cost of each visit, costed in time order (deductible and therapy visits used up in order)."""
+        rem, pt_used, limit, copay_pt, coins = self._terms(pid)
+        visits = [(self.visit(pid, sid), sid) for sid in slot_ids]
+        out = {}
+        for (start, kind, amount), sid in sorted(visits, key=lambda x: (x[0][0], x[1])):
+            if kind == 0:
+                cost = amount
+            elif kind == 1:
+                if pt_used >= limit:
+                    cost = amount
+                else:
+                    cost = copay_pt
+                    pt_used += 1
+            else:
+                d = min(amount, rem)
+                rem -= d
+                cost = d + (amount - d) * coins // 100
             out[sid] = cost
         return [out[s] for s in slot_ids]
+
+    def pair_cost(self, pid: str, a: str, b: str) -> int:
+        """sum(costs(pid, [a, b])), without the general bookkeeping."""
+        if a == b:
+            return sum(self.costs(pid, [a, b]))
+        va, vb = self.visit(pid, a), self.visit(pid, b)
+        if va[1] == 0 and vb[1] == 0:
+            return va[2] + vb[2]
+        if (vb[0], b) < (va[0], a):
+            va, vb = vb, va
+        rem, pt_used, limit, copay_pt, coins = self._terms(pid)
+        total = 0
+        for _, kind, amount in (va, vb):
+            if kind == 0:
+                total += amount
+            elif kind == 1:
+                if pt_used >= limit:
+                    total += amount
+                else:
+                    total += copay_pt
+                    pt_used += 1
+            else:
+                d = min(amount, rem)
+                rem -= d
+                total += d + (amount - d) * coins // 100
+        return total
+
+    # ---- open slots as bit sets (bit i = open_slots[i]) -----------------------------------------
+    def masks(self) -> dict:
+        if self._masks is None:
+            m: dict = {"doctor": collections.defaultdict(int), "specialty": collections.defaultdict(int),
+                       "plan": collections.defaultdict(int), "date": collections.defaultdict(int),
+                       "city": collections.defaultdict(int), "tele": 0, "in_person": 0, "all": (1 << len(self.open_slots)) - 1}
+            for i, sid in enumerate(self.open_slots):
+                bit = 1 << i
+                slot = self.slots[sid]
+                doc = self.doctors[slot["doctor"]]
+                m["doctor"][slot["doctor"]] |= bit
+                m["specialty"][doc["specialty"]] |= bit
+                for plan in doc["networks"]:
+                    m["plan"][plan] |= bit
+                m["date"][self.slot_date[sid]] |= bit
+                if slot["mode"] == "telehealth":
+                    m["tele"] |= bit
+                else:
+                    m["in_person"] |= bit
+                    m["city"][self.slot_city[sid]] |= bit
+            self._masks = m
+        return self._masks
+
+    def members(self, mask: int) -> list[str]:
+        """The open slots of a bit set, in open_slots order (by time)."""
+        out, slots = [], self.open_slots
+        while mask:
+            low = mask & -mask
+            out.append(slots[low.bit_length() - 1])
+            mask ^= low
+        return out
+
+    def clashing(self, busy: list) -> int:
+        key = tuple(busy)
+        hit = self._free.get(key)
+        if hit is None:
+            hit = 0
+            for i, sid in enumerate(self.open_slots):
+                slot = self.slots[sid]
+                s, e = slot["start"], slot["start"] + slot["minutes"]
+                if any(a < e and s < b for a, b in busy):
+                    hit |= 1 << i
+            self._free[key] = hit
+        return hit
+
+    def failing(self, spec: dict, v: dict, busy: list) -> dict[str, int]:
+        """For each check of a visit, the open slots that break it (as bits): slot_checks over all
+        open slots at once."""
+        m = self.masks()
+        everything = m["all"]
+        out = {}
+        for c in v["checks"]:
+            if c == "doctor":
+                ok = m["doctor"].get(v["doctor"], 0)
+            elif c == "specialty":
+                ok = m["specialty"].get(v["specialty"], 0)
+            elif c == "network":
+                ok = m["plan"].get(self.db["patients"][spec["patient"]]["plan_id"], 0)
+            elif c == "window":
+                lo, hi = v["window"]
+                ok = 0
+                for date, bits in m["date"].items():
+                    if lo <= date <= hi:
+                        ok |= bits
+            elif c == "place":
+                ok = m["tele"] if v.get("telehealth_ok") else 0
+                ok |= m["in_person"] if v.get("city") is None else m["city"].get(v["city"], 0)
+            elif c == "free":
+                ok = everything & ~self.clashing(busy)
+            else:  # pragma: no cover
+                ok = 0
+            out[c] = everything & ~ok
+        return out
 
     def busy(self, pid: str, cancelled: set) -> list[tuple[int, int]]:
         out = []
@@ -411,7 +551,7 @@ def state_of(spec: dict, initial: dict, final: dict) -> dict:
     new = sorted((k for k in fin if k not in init), key=lambda k: (len(k), k))
     gone = sorted(k for k in init if k not in fin)
     others = any(fin[k].get("patient_id") != pid for k in new) or any(init[k]["patient_id"] != pid for k in gone)
-    others = others or any(fin[k] != init[k] for k in init if k in fin)
+    others = others or (fin is not init and any(fin[k] is not init[k] and fin[k] != init[k] for k in init if k in fin))
     mine = [k for k in new if fin[k].get("patient_id") == pid]
     visits: dict[str, str | None] = {}
     slots = [fin[k].get("slot_id") for k in mine]
@@ -526,44 +666,76 @@ def _build(rng: random.Random) -> dict:
 
 
 # ---- search helpers --------------------------------------------------------------------------------
+def _visit_key(spec: dict, v: dict, busy: list) -> tuple:
+    """Everything the open slots valid for one visit depend on."""
+    return (spec["patient"], v["key"], v.get("doctor"), v.get("specialty"), tuple(v["window"]), v.get("city"),
+            bool(v.get("telehealth_ok")), tuple(v["checks"]), tuple(busy))
+
+
 def options(world: World, spec: dict, v: dict, busy: list) -> list[str]:
     """Open slots valid for one visit on their own (specialty/doctor, network, window, place, no clash)."""
-    key = canonical_json([spec["patient"], v, busy])
+    key = _visit_key(spec, v, busy)
     hit = world._options.get(key)
     if hit is not None:
         return hit
-    out = [sid for sid in world.open_slots if all(slot_checks(world, spec, v, sid, busy).values())]
+    bad = 0
+    for bits in world.failing(spec, v, busy).values():
+        bad |= bits
+    out = world.members(world.masks()["all"] & ~bad)
     world._options[key] = out
     while len(world._options) > 512:
         world._options.popitem(last=False)
     return out
 
 
+def _cancelled(spec: dict) -> list[str]:
+    return [spec["cancel_appointment"]] if spec.get("cancel_appointment") else []
+
+
+def _all_combos(world: World, spec: dict, cancelled: list) -> list[tuple]:
+    """Every valid choice of slots for the request, as (cost, starts, slots), cheapest first (then by time)."""
+    pid = spec["patient"]
+    busy = world.busy(pid, set(cancelled))
+    sequence = "sequence" in spec["checks"]
+    key = (tuple(cancelled), sequence, spec.get("gap_days"), tuple(_visit_key(spec, v, busy) for v in spec["visits"]))
+    hit = world._combos.get(key)
+    if hit is not None:
+        world._combos.move_to_end(key)
+        return hit
+    lists = [options(world, spec, v, busy) for v in spec["visits"]]
+    slots = world.slots
+    combos = []
+    if len(lists) == 1:
+        for a in lists[0]:
+            combos.append((world.costs(pid, [a])[0], [slots[a]["start"]], (a,)))
+    else:  # a specialist visit and a therapy session
+        gap = spec["gap_days"] if sequence else None
+        for a in lists[0]:
+            sa = slots[a]
+            a0, a1, day_a = sa["start"], sa["start"] + sa["minutes"], sa["start"] // 1440
+            for b in lists[1]:
+                sb = slots[b]
+                if a == b or (a0 < sb["start"] + sb["minutes"] and sb["start"] < a1):
+                    continue
+                if gap is not None and sb["start"] // 1440 - day_a < gap:
+                    continue
+                combos.append((world.pair_cost(pid, a, b), [a0, sb["start"]], (a, b)))
+    combos.sort()
+    world._combos[key] = combos
+    while len(world._combos) > 64:
+        world._combos.popitem(last=False)
+    return combos
+
+
 def valid_states(world: World, spec: dict, limit: int = 40, price_cap: int | None = None) -> list[dict]:
     """Valid final states in order (cheapest first when cost matters), by enumeration."""
-    pid = spec["patient"]
-    cancelled = [spec["cancel_appointment"]] if spec.get("cancel_appointment") else []
-    busy = world.busy(pid, set(cancelled))
-    lists = [options(world, spec, v, busy) for v in spec["visits"]]
-    combos = []
-    for combo in itertools.product(*lists):
-        if len(set(combo)) != len(combo):
-            continue
-        st = {"visits": {v["key"]: s for v, s in zip(spec["visits"], combo)}, "cancelled": cancelled, "others": False}
-        if len(combo) == 2:
-            a, b = combo
-            sa, sb = world.slots[a], world.slots[b]
-            if sa["start"] < sb["start"] + sb["minutes"] and sb["start"] < sa["start"] + sa["minutes"]:
-                continue
-            gap = sb["start"] // 1440 - sa["start"] // 1440
-            if "sequence" in spec["checks"] and gap < spec["gap_days"]:
-                continue
-        combos.append((sum(world.costs(pid, list(combo))), [world.slots[s]["start"] for s in combo], combo, st))
-    combos.sort(key=lambda c: (c[0], c[1], c[2]))
+    cancelled = _cancelled(spec)
+    combos = _all_combos(world, spec, cancelled)
     if "cheapest" in spec["checks"] and combos:
         best = combos[0][0] if price_cap is None else price_cap
-        combos = [c for c in combos if c[0] <= best]
-    return [c[3] for c in combos[:limit]]
+        combos = [c for c in combos[:limit] if c[0] <= best]
+    keys = [v["key"] for v in spec["visits"]]
+    return [{"visits": dict(zip(keys, c[2])), "cancelled": cancelled, "others": False} for c in combos[:limit]]
 
 
 def _cost_of(world: World, spec: dict, st: dict) -> int:
@@ -584,11 +756,6 @@ def _answer(world: World, spec: dict, st: dict) -> dict:
         "patient_cost": _cost_of(world, spec, st),
     }
 
-
-
-def _violators(table: dict, target: str) -> list[str]:
-    """Open slots that meet every rule of a visit except `target` (table: slot -> rule results)."""
-    return [sid for sid, res in table.items() if not res[target] and all(ok for c, ok in res.items() if c != target)]
 
 
 def _pair_ok(world: World, spec: dict, a: str, b: str) -> bool:
@@ -619,7 +786,7 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
     breaking just that rule, with any valid choice for the other visit), so a rule with no such
     state is implied by the others. None only when no valid state costs more than the cheapest."""
     pid = spec["patient"]
-    cancelled = [spec["cancel_appointment"]] if spec.get("cancel_appointment") else []
+    cancelled = _cancelled(spec)
     busy = world.busy(pid, set(cancelled))
     visits = spec["visits"]
     opts = [options(world, spec, v, busy) for v in visits]
@@ -629,19 +796,23 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
     def state(slots, canc=cancelled):
         return {"visits": {v["key"]: x for v, x in zip(visits, slots)}, "cancelled": list(canc), "others": False}
 
-    def gap_ok(a, b):
-        return world.slots[b]["start"] // 1440 - world.slots[a]["start"] // 1440 >= spec["gap_days"]
+    slot_table = world.slots
+    gap = spec.get("gap_days", 0)
+    cap = spec["min_cost"] if cheap else None
+    pair_cost = world.pair_cost
 
     def first_pair(lefts, rights, want_gap=True):
-        """The first (a, b) that do not overlap, meet (or, if not want_gap, break) the sequence rule and
-        cost at most the minimum."""
+        """The first (a, b) that meet (or, if not want_gap, break) the sequence rule and cost at most
+        the minimum."""
+        right_days = [(b, slot_table[b]["start"] // 1440) for b in rights]
         for a in lefts:
-            for b in rights:
+            day_a = slot_table[a]["start"] // 1440
+            for b, day_b in right_days:
                 if a == b:  # one slot cannot be booked twice; any other pair is a reachable state
                     continue
-                if seq and gap_ok(a, b) != want_gap:
+                if seq and (day_b - day_a >= gap) != want_gap:
                     continue
-                if cheap and sum(world.costs(pid, [a, b])) > spec["min_cost"]:
+                if cap is not None and pair_cost(pid, a, b) > cap:
                     continue
                 return [a, b]
         return None
@@ -649,10 +820,14 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
     found: dict[str, dict] = {}
     implied: list[str] = []
     for k, v in enumerate(visits):
-        table = {sid: slot_checks(world, spec, v, sid, busy) for sid in world.open_slots}
+        fails = world.failing(spec, v, busy)
         for c in v["checks"]:
             target = f"{v['key']}_{c}"
-            bad = _violators(table, c)
+            rest = 0
+            for other, bits in fails.items():
+                if other != c:
+                    rest |= bits
+            bad = world.members(fails[c] & ~rest)  # open slots that break this rule and only it
             if len(visits) == 1:
                 pick = next((b for b in bad if not cheap or world.costs(pid, [b])[0] <= spec["min_cost"]), None)
                 slots = [pick] if pick else None
@@ -669,10 +844,10 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
         else:
             found["sequence"] = state(pair)
     if cheap:
-        hit = next((st for st in valid_states(world, spec, limit=400, price_cap=10**9) if _cost_of(world, spec, st) > spec["min_cost"]), None)
-        if hit is None:
+        dearer = next((c[2] for c in _all_combos(world, spec, cancelled)[:400] if c[0] > spec["min_cost"]), None)
+        if dearer is None:
             return None
-        found["cheapest"] = hit
+        found["cheapest"] = state(dearer)
     if "cancel" in spec["checks"]:
         full = world.busy(pid, set())
         lists = [options(world, spec, v, full) for v in visits]
@@ -689,12 +864,12 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
 
 
 class _SimAgent:
-    """Runs tools directly on a database (generator use): writes go to a private copy."""
+    """Runs tools directly on a database (generator use): writes go to a copy-on-write view, as in
+    an episode, so the database itself is never changed and only the touched parts are copied."""
 
     def __init__(self, db: dict, tool_names) -> None:
         self.db = db
         self.names = set(tool_names)
-        self.copied = False
         self.count = 0
 
     def call(self, name: str, /, **arguments):
@@ -702,13 +877,14 @@ class _SimAgent:
         if name not in self.names:
             return {"error": "unknown tool"}
         tool = toolbox[name]
-        if tool.spec.writes and not self.copied:
-            self.db = pickle.loads(pickle.dumps(self.db, protocol=pickle.HIGHEST_PROTOCOL))
-            self.copied = True
+        view = CopyOnWrite(self.db) if tool.spec.writes else self.db
         try:
-            return tool.fn(self.db, **arguments)
+            return tool.fn(view, **arguments)
         except ToolError as exc:
             return {"error": str(exc)}
+        finally:
+            if tool.spec.writes:
+                self.db = view.materialize()
 
 
 def _pages(agent: Agent, tool: str, **args) -> list:
@@ -827,7 +1003,7 @@ class ClinicBooking(Family):
         spec["constraints"] = constraints
         if level >= 3:
             # the cheapest choice must matter: some otherwise valid choice costs more
-            if all(_cost_of(world, spec, st) == spec["min_cost"] for st in valid_states(world, spec, limit=200, price_cap=10**9)):
+            if all(c[0] == spec["min_cost"] for c in _all_combos(world, spec, _cancelled(spec))[:200]):
                 return _why("flat_prices")
         # drop rules implied by the others, one at a time (two rules may each be implied by the other)
         for _ in range(8):
@@ -907,7 +1083,7 @@ class ClinicBooking(Family):
             sim = _SimAgent(world.db, tools)
             fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, text, tools, spec, ANSWER_SCHEMA, 10**6)
             self.reference(fake, sim)  # type: ignore[arg-type]
-            return TaskDraft(text, tools, spec, ANSWER_SCHEMA, sim.count + max(6, sim.count // 3))
+            return TaskDraft(text, tools, spec, ANSWER_SCHEMA, sim.count + max(4, -(-3 * sim.count // 10)))
         raise RuntimeError(f"no feasible level-{level} clinic task in this environment")
 
     def _greedy_passes(self, world: World, draft: TaskDraft) -> bool:

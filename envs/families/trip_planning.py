@@ -18,19 +18,22 @@ passes, and the reported total must be exact to the cent.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import itertools
 import math
 import random
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from synthgym.envs.family import Agent, Family, register_family
-from synthgym.envs.model import JSON, Plan, Task, TaskDraft, derive_seed
+from synthgym.envs.model import JSON, Plan, Task, TaskDraft, canonical_json, derive_seed
 from synthgym.envs.tools import PAGE, ToolBox, ToolError, integer, number, paginate, string
 
 START = datetime.date(2026, 6, 1)  # a Monday
 NDATES = 14
+INF = float("inf")
 DATES = tuple((START + datetime.timedelta(days=k)).isoformat() for k in range(NDATES))
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAY_OF = {d: WEEKDAYS[(START + datetime.timedelta(days=k)).weekday()] for k, d in enumerate(DATES)}
@@ -129,11 +132,7 @@ def _resolve_city(db: dict, value: object) -> str | None:
     text = value.strip()
     if text.upper() in db["cities"]:
         return text.upper()
-    low = text.lower()
-    for cid in sorted(db["cities"]):
-        if db["cities"][cid]["name"].lower() == low:
-            return cid
-    return None
+    return _facts(db).city_names.get(text.lower())
 
 
 def _city_arg(db: dict, value: str) -> str:
@@ -186,8 +185,8 @@ def list_cities(db, page=1):
 )
 def search_hotels(db, city, min_stars=None, max_price=None, sort="price", page=1):
     cid = _city_arg(db, city)
-    rows = [(hid, h) for hid, h in db["hotels"].items() if h["city"] == cid
-            and (min_stars is None or h["stars"] >= min_stars) and (max_price is None or h["price"] <= max_price)]
+    rows = [(hid, h) for hid, h in _facts(db).city_rows("hotels", cid)
+            if (min_stars is None or h["stars"] >= min_stars) and (max_price is None or h["price"] <= max_price)]
     key = (lambda r: (r[1]["price"], r[0])) if sort != "rating" else (lambda r: (-r[1]["rating"], r[1]["price"], r[0]))
     rows.sort(key=key)
     cur = _currency(db, cid)
@@ -221,8 +220,8 @@ def get_hotel(db, hotel_id):
 def search_restaurants(db, city, cuisine=None, min_rating=None, max_price=None, sort="rating", page=1):
     cid = _city_arg(db, city)
     want = cuisine.strip().lower() if isinstance(cuisine, str) and cuisine.strip() else None
-    rows = [(rid, r) for rid, r in db["restaurants"].items() if r["city"] == cid
-            and (want is None or r["cuisine"].lower() == want)
+    rows = [(rid, r) for rid, r in _facts(db).city_rows("restaurants", cid)
+            if (want is None or r["cuisine"].lower() == want)
             and (min_rating is None or r["rating"] >= min_rating) and (max_price is None or r["price"] <= max_price)]
     key = (lambda r: (r[1]["price"], r[0])) if sort == "price" else (lambda r: (-r[1]["rating"], r[1]["price"], r[0]))
     rows.sort(key=key)
@@ -256,8 +255,8 @@ def get_restaurant(db, restaurant_id):
 def search_attractions(db, city, category=None, max_price=None, sort="rating", page=1):
     cid = _city_arg(db, city)
     want = category.strip().lower() if isinstance(category, str) and category.strip() else None
-    rows = [(aid, a) for aid, a in db["attractions"].items() if a["city"] == cid
-            and (want is None or a["category"] == want) and (max_price is None or a["price"] <= max_price)]
+    rows = [(aid, a) for aid, a in _facts(db).city_rows("attractions", cid)
+            if (want is None or a["category"] == want) and (max_price is None or a["price"] <= max_price)]
     key = (lambda r: (r[1]["price"], r[0])) if sort == "price" else (lambda r: (-r[1]["rating"], r[1]["price"], r[0]))
     rows.sort(key=key)
     cur = _currency(db, cid)
@@ -306,8 +305,7 @@ def search_transport(db, from_city, to_city, date, page=1):
     a, b = _city_arg(db, from_city), _city_arg(db, to_city)
     date = _date_arg(date)
     wd = WEEKDAY_OF[date]
-    rows = sorted(((r["depart"], rid) for rid, r in db["routes"].items()
-                   if r["from"] == a and r["to"] == b and wd in r["days"]))
+    rows = sorted(((r["depart"], rid) for rid, r in _facts(db).routes.get((a, b), ()) if wd in r["days"]))
     cur = _currency(db, a)
     items = []
     for _, rid in rows:
@@ -526,6 +524,21 @@ def _cond_ok(cond: dict, hotel_cents: int, rests: list, attr_cents: int | None) 
     return any(r >= cond["low"] for _, r in rests)
 
 
+def _can_break(cond: dict, hotel_cents: int, attr_cents: int, rests: list, used: set) -> bool:
+    """Whether some pair of the unused restaurants (id, cents, rating, ...) breaks the tiered rule with this hotel
+    and attraction (what `_cond_ok` would say false to)."""
+    tier = _tier(cond, hotel_cents)
+    free = [r for r in rests if r[0] not in used]
+    if tier == 3:  # broken only if neither restaurant is rated at least `low`
+        return sum(1 for r in free if r[2] < cond["low"]) >= 2
+    if tier == 2:  # broken by the attraction, or by two restaurants under `hi`
+        return attr_cents >= cond["attr_mid"] or sum(1 for r in free if r[2] < cond["hi"]) >= 2
+    if attr_cents >= cond["attr_high"] or any(r[2] < cond["hi"] for r in free):
+        return True
+    top = sorted((r[1] for r in free), reverse=True)[:2]
+    return len(top) == 2 and top[0] + top[1] >= cond["sum_max"]
+
+
 def _route_ok(spec: dict, db: dict, route_id: str, prev: str, city: str, date: str) -> bool:
     r = db["routes"].get(route_id)
     return (r is not None and r["from"] == prev and r["to"] == city and WEEKDAY_OF[date] in r["days"]
@@ -537,8 +550,62 @@ def _city_rates(db: dict) -> dict:
     return {cid: _rate_cents(db, c["currency"]) for cid, c in db["cities"].items()}
 
 
+class _Facts:
+    """What the verifier, the searches and the mutations read again and again from one database, worked out
+    once: rates, special closures, each city's venues (by id and by price) and the routes between two cities.
+    The database must not change while it is cached (environments never do)."""
+
+    def __init__(self, db: dict) -> None:
+        self.db = db
+        self.rates = _city_rates(db)
+        self.city_names: dict[str, str] = {}  # lower-case name -> city id (the first id in order)
+        for cid in sorted(db["cities"]):
+            self.city_names.setdefault(db["cities"][cid]["name"].lower(), cid)
+        self.closures = frozenset((c["venue"], c["date"]) for c in db["closures"])
+        self.cents: dict[str, int] = {}
+        self.by_city: dict[str, dict[str, list]] = {}  # table -> city -> [(id, record)] by id
+        self.by_price: dict[str, list] = {}  # table -> [(id, record)] by (cents, id)
+        self.city_by_price: dict[tuple, list] = {}  # (table, city) -> [(id, record)] by (cents, id)
+        for table in ("hotels", "restaurants", "attractions"):
+            rows = sorted(db[table].items())
+            cities: dict[str, list] = {}
+            for k, v in rows:
+                self.cents[k] = v["price"] * self.rates[v["city"]]
+                cities.setdefault(v["city"], []).append((k, v))
+            self.by_city[table] = cities
+            self.by_price[table] = sorted(rows, key=lambda kv: (self.cents[kv[0]], kv[0]))
+            for k, v in self.by_price[table]:
+                self.city_by_price.setdefault((table, v["city"]), []).append((k, v))
+        self.routes: dict[tuple, list] = {}  # (from, to) -> [(id, record)] by id
+        for k, v in sorted(db["routes"].items()):
+            self.cents[k] = v["price"] * self.rates[v["from"]]
+            self.routes.setdefault((v["from"], v["to"]), []).append((k, v))
+        self.min_nights = {k: v["min_nights"] for k, v in db["hotels"].items()}
+        self.plans: OrderedDict = OrderedDict()  # _db_plans results by request
+        self.day_lists: dict = {}  # (table, city, date, the rules that filter it) -> a day's allowed venues
+
+    def city_rows(self, table: str, city: str) -> list:
+        return self.by_city[table].get(city, [])
+
+
+_FACTS: "OrderedDict[int, _Facts]" = OrderedDict()
+
+
+def _facts(db: dict) -> _Facts:
+    """The facts of a database, cached for the few databases in use (keyed by identity; the entry holds the
+    database, so its id is not reused while cached)."""
+    hit = _FACTS.get(id(db))
+    if hit is not None and hit.db is db:
+        _FACTS.move_to_end(id(db))
+        return hit
+    hit = _FACTS[id(db)] = _Facts(db)
+    while len(_FACTS) > 8:
+        _FACTS.popitem(last=False)
+    return hit
+
+
 def _day_cents(db: dict, day: dict, rates: dict | None = None) -> int:
-    rates = rates or _city_rates(db)
+    rates = rates or _facts(db).rates
     total = 0
     h = db["hotels"].get(day["hotel"])
     if h is not None:
@@ -570,16 +637,23 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
     got = listed[:n]
     m = len(got)
     hotels, rests, attrs, routes, known = db["hotels"], db["restaurants"], db["attractions"], db["routes"], db["cities"]
-    rates = _city_rates(db)
+    facts = _facts(db)
+    rates = facts.rates
     dates = [sdays[i]["date"] for i in range(m)]
     cities, hs, rss, ats, costs = [], [], [], [], []
     for d in got:
-        city = d["city"] if d["city"] in known else _resolve_city(db, d["city"])
+        city = d["city"]
+        if city not in known:
+            city = _resolve_city(db, city)
         h, a = hotels.get(d["hotel"]), attrs.get(d["attraction"])
         rs = [(rid, rests.get(rid)) for rid in d["restaurants"]]
         t = routes.get(d["transport"].strip())
         cost = (h["price"] * rates[h["city"]] if h else 0) + (a["price"] * rates[a["city"]] if a else 0)
-        cost += sum(r["price"] * rates[r["city"]] for _, r in rs if r) + (t["price"] * rates[t["from"]] if t else 0)
+        for _, r in rs:
+            if r:
+                cost += r["price"] * rates[r["city"]]
+        if t:
+            cost += t["price"] * rates[t["from"]]
         cities.append(city)
         hs.append(h)
         rss.append(rs)
@@ -590,36 +664,70 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
     if "shape" in ids:
         out["shape"] = len(listed) == n
     if "route" in ids:
-        ok = m == n and all(cities[i] is not None and cities[i] in sdays[i]["cities"] for i in range(n))
+        ok = m == n
+        if ok:
+            for i in range(n):
+                if cities[i] is None or cities[i] not in sdays[i]["cities"]:
+                    ok = False
+                    break
         if ok:
             runs = [cities[i] for i in range(n) if i == 0 or cities[i] != cities[i - 1]]
             ok = len(runs) == len(set(runs)) and all(c in cities for c in spec.get("must_visit", ()))
-        prev = spec["start"]
-        for i in range(n if ok else 0):
-            t = got[i]["transport"]
-            ok = ok and (_no_transport(t) if cities[i] == prev else _route_ok(spec, db, t.strip(), prev, cities[i], dates[i]))
-            prev = cities[i]
+        if ok:
+            prev = spec["start"]
+            arrive_by = spec.get("arrive_by")
+            for i in range(n):
+                t = got[i]["transport"].strip()
+                city = cities[i]
+                if city == prev:
+                    ok = t == "" or t.lower() == "none"
+                else:
+                    r = routes.get(t)
+                    ok = (r is not None and r["from"] == prev and r["to"] == city and WEEKDAY_OF[dates[i]] in r["days"]
+                          and dates[i] not in r["cancelled"] and (arrive_by is None or r["arrive"] <= arrive_by))
+                if not ok:
+                    break
+                prev = city
         out["route"] = ok
     if "in_city" in ids:
-        out["in_city"] = all(
-            cities[i] is not None and hs[i] is not None and hs[i]["city"] == cities[i] and ats[i] is not None
-            and ats[i]["city"] == cities[i] and all(r is not None and r["city"] == cities[i] for _, r in rss[i])
-            for i in range(m))
-    if "open" in ids:
-        closures = {(x["venue"], x["date"]) for x in db["closures"]} if spec.get("closures") else ()
         ok = True
         for i in range(m):
-            wd = WEEKDAY_OF[dates[i]]
-            for vid, v in rss[i] + [(got[i]["attraction"], ats[i])]:
-                if v is not None and (wd in v["closed"] or (vid, dates[i]) in closures):
+            city, h, a = cities[i], hs[i], ats[i]
+            if city is None or h is None or h["city"] != city or a is None or a["city"] != city:
+                ok = False
+                break
+            for _, r in rss[i]:
+                if r is None or r["city"] != city:
                     ok = False
+            if not ok:
+                break
+        out["in_city"] = ok
+    if "open" in ids:
+        closures = facts.closures if spec.get("closures") else ()
+        ok = True
+        for i in range(m):
+            wd, date = WEEKDAY_OF[dates[i]], dates[i]
+            for vid, v in rss[i]:
+                if v is not None and (wd in v["closed"] or (vid, date) in closures):
+                    ok = False
+            v = ats[i]
+            if v is not None and (wd in v["closed"] or (got[i]["attraction"], date) in closures):
+                ok = False
+            if not ok:
+                break
         out["open"] = ok
     if "hotel_rules" in ids:
-        ok = all(hs[i] is None or dates[i] not in hs[i]["sold_out"] for i in range(m))
-        ok = ok and all(cities[i] is None or cities[i] != cities[i - 1] or got[i]["hotel"] == got[i - 1]["hotel"]
-                        for i in range(1, m))
+        ok = True
+        for i in range(m):
+            h = hs[i]
+            if h is not None and dates[i] in h["sold_out"]:
+                ok = False
+                break
+            if i and cities[i] is not None and cities[i] == cities[i - 1] and got[i]["hotel"] != got[i - 1]["hotel"]:
+                ok = False
+                break
         i = 0
-        while i < m:
+        while ok and i < m:
             j = i
             while j + 1 < m and got[j + 1]["hotel"] == got[i]["hotel"]:
                 j += 1
@@ -632,13 +740,34 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
         alist = [d["attraction"] for d in got]
         out["no_repeat"] = len(rlist) == len(set(rlist)) and len(alist) == len(set(alist))
     if "rating" in ids:
-        out["rating"] = all(r["rating"] >= spec["rating"] for rs in rss for _, r in rs if r is not None)
+        floor = spec["rating"]
+        ok = True
+        for rs in rss:
+            for _, r in rs:
+                if r is not None and r["rating"] < floor:
+                    ok = False
+        out["rating"] = ok
     if "cuisine" in ids:
         cu = spec["cuisine"]
-        out["cuisine"] = all(i < m and any(r is not None and r["cuisine"] == cu["name"] for _, r in rss[i]) for i in cu["days"])
+        ok = True
+        for i in cu["days"]:
+            if i >= m:
+                ok = False
+                break
+            for _, r in rss[i]:
+                if r is not None and r["cuisine"] == cu["name"]:
+                    break
+            else:
+                ok = False
+                break
+        out["cuisine"] = ok
     if "stars" in ids:
         st = spec["stars"]
-        out["stars"] = all(hs[i] is None or hs[i]["stars"] >= st["min"] for i in st["days"] if i < m)
+        ok = True
+        for i in st["days"]:
+            if i < m and hs[i] is not None and hs[i]["stars"] < st["min"]:
+                ok = False
+        out["stars"] = ok
     if "conditional" in ids:
         cond = spec["conditional"]
         k = cond["day"]
@@ -649,11 +778,20 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
             ok = _cond_ok(cond, h["price"] * rates[h["city"]], rs, None if a is None else a["price"] * rates[a["city"]])
         out["conditional"] = ok
     if "reviews" in ids:
-        out["reviews"] = all(h is None or h["reviews"] >= spec["reviews"] for h in hs)
+        floor = spec["reviews"]
+        ok = True
+        for h in hs:
+            if h is not None and h["reviews"] < floor:
+                ok = False
+        out["reviews"] = ok
     if "weather" in ids:
-        out["weather"] = not any(
-            cities[i] is not None and ats[i] is not None and not ats[i]["indoor"]
-            and db["weather"][cities[i]][DATE_INDEX[dates[i]]] == "rain" for i in range(m))
+        ok = True
+        for i in range(m):
+            if (cities[i] is not None and ats[i] is not None and not ats[i]["indoor"]
+                    and db["weather"][cities[i]][DATE_INDEX[dates[i]]] == "rain"):
+                ok = False
+                break
+        out["weather"] = ok
     if "budget_total" in ids:
         out["budget_total"] = total <= spec["budget_total"]
     if "budget_day" in ids:
@@ -702,73 +840,107 @@ def _attr_checks(spec: dict, db: dict, closures: set, k: str, v: dict, date: str
 
 
 def _hotel_checks(spec: dict, v: dict, stay_days: list, dates: list) -> dict:
+    rooms = v["min_nights"] <= len(stay_days)
+    if rooms:
+        sold = v["sold_out"]
+        for j in stay_days:
+            if dates[j] in sold:
+                rooms = False
+                break
     stars = spec.get("stars")
-    return {"hotel_rules": v["min_nights"] <= len(stay_days) and all(dates[j] not in v["sold_out"] for j in stay_days),
-            "stars": not stars or all(v["stars"] >= stars["min"] for j in stay_days if j in stars["days"]),
-            "reviews": spec.get("reviews") is None or v["reviews"] >= spec["reviews"]}
+    enough = True
+    if stars:
+        for j in stay_days:
+            if j in stars["days"] and v["stars"] < stars["min"]:
+                enough = False
+                break
+    reviews = spec.get("reviews")
+    return {"hotel_rules": rooms, "stars": enough, "reviews": reviews is None or v["reviews"] >= reviews}
 
 
 def _only_breaks(checks: dict, rule: str) -> bool:
     return not checks[rule] and all(ok for name, ok in checks.items() if name != rule)
 
 
+_PLAN_KEYS = ("days", "start", "must_visit", "closures", "rating", "stars", "reviews", "weather", "arrive_by")
+
+
 def _db_plans(spec: dict, db: dict, force: tuple | None = None) -> tuple[list[list[_Day]], dict]:
     """Every city plan of the spec with, per day, the venues and legs the rules allow (from the database).
-    `force` = (day, rule, slot) makes that day's slot break `rule` and only it (for mutations)."""
-    closures = {(c["venue"], c["date"]) for c in db["closures"]} if spec.get("closures") else set()
+    `force` = (day, rule, slot) makes that day's slot break `rule` and only it (for mutations). Cached per
+    database and request (callers never change what they get)."""
+    facts = _facts(db)
+    key = (repr([spec.get(k) for k in _PLAN_KEYS]), force)
+    hit = facts.plans.get(key)
+    if hit is None:
+        hit = facts.plans[key] = _build_plans(spec, db, facts, force)
+        while len(facts.plans) > 32:
+            facts.plans.popitem(last=False)
+    return hit
+
+
+def _build_plans(spec: dict, db: dict, facts: _Facts, force: tuple | None) -> tuple[list[list[_Day]], dict]:
+    closures = facts.closures if spec.get("closures") else frozenset()
+    cents = facts.cents
     stars = spec.get("stars")
+    reviews = spec.get("reviews")
     dates = [d["date"] for d in spec["days"]]
     plans = []
-    per_city: dict = {}
     for seq in _plans_from_spec(spec):
         days = []
         prev = spec["start"]
         for i, city in enumerate(seq):
             date = dates[i]
-            if city not in per_city:
-                per_city[city] = (
-                    [(k, v) for k, v in sorted(db["hotels"].items()) if v["city"] == city],
-                    [(k, v) for k, v in sorted(db["restaurants"].items()) if v["city"] == city],
-                    [(k, v) for k, v in sorted(db["attractions"].items()) if v["city"] == city],
-                )
-            hs, rs, ats = per_city[city]
+            hs, rs, ats = (facts.city_rows(table, city) for table in ("hotels", "restaurants", "attractions"))
             min_stars = stars["min"] if stars and i in stars["days"] else 0
-            hotels = [(k, _cents(db, v), v["rating"], v["stars"]) for k, v in hs
-                      if date not in v["sold_out"] and v["stars"] >= min_stars
-                      and (spec.get("reviews") is None or v["reviews"] >= spec["reviews"])]
+            key = ("hotels", city, date, min_stars, reviews)
+            hotels = facts.day_lists.get(key)
+            if hotels is None:
+                hotels = facts.day_lists[key] = [(k, cents[k], v["rating"], v["stars"]) for k, v in hs
+                                                 if date not in v["sold_out"] and v["stars"] >= min_stars
+                                                 and (reviews is None or v["reviews"] >= reviews)]
             forced = force is not None and force[0] == i
-            rests = []
-            for k, v in rs:
-                checks = _rest_checks(spec, closures, k, v, date)
-                if all(checks.values()):
-                    rests.append((k, _cents(db, v), v["rating"], v["cuisine"], 0))
-                elif forced and force[2] == "rest" and _only_breaks(checks, force[1]):
-                    rests.append((k, _cents(db, v), v["rating"], v["cuisine"], 1))
+            key = ("restaurants", city, date, bool(spec.get("closures")), spec.get("rating"))
+            rests = None if forced else facts.day_lists.get(key)
+            if rests is None:
+                rests = []
+                for k, v in rs:
+                    checks = _rest_checks(spec, closures, k, v, date)
+                    if all(checks.values()):
+                        rests.append((k, cents[k], v["rating"], v["cuisine"], 0))
+                    elif forced and force[2] == "rest" and _only_breaks(checks, force[1]):
+                        rests.append((k, cents[k], v["rating"], v["cuisine"], 1))
+                if not forced:
+                    facts.day_lists[key] = rests
             if forced and force[1] == "cuisine":
                 rests = [r for r in rests if r[3] != force[2]]
-            attrs = []
-            for k, v in ats:
-                checks = _attr_checks(spec, db, closures, k, v, date)
-                if forced and force[2] == "attr":
-                    if _only_breaks(checks, force[1]):
-                        attrs.append((k, _cents(db, v), v["rating"]))
-                elif all(checks.values()):
-                    attrs.append((k, _cents(db, v), v["rating"]))
+            key = ("attractions", city, date, bool(spec.get("closures")), bool(spec.get("weather")))
+            attrs = None if forced and force[2] == "attr" else facts.day_lists.get(key)
+            if attrs is None:
+                attrs = []
+                for k, v in ats:
+                    checks = _attr_checks(spec, db, closures, k, v, date)
+                    if forced and force[2] == "attr":
+                        if _only_breaks(checks, force[1]):
+                            attrs.append((k, cents[k], v["rating"]))
+                    elif all(checks.values()):
+                        attrs.append((k, cents[k], v["rating"]))
+                if not (forced and force[2] == "attr"):
+                    facts.day_lists[key] = attrs
             if city == prev:
                 legs = [("", 0, 0)]
             else:
-                legs = [(k, _cents(db, v), 0) for k, v in sorted(db["routes"].items()) if _route_ok(spec, db, k, prev, city, date)]
+                legs = [(k, cents[k], 0) for k, v in facts.routes.get((prev, city), ()) if _route_ok(spec, db, k, prev, city, date)]
             days.append(_Day(i, date, city, legs, hotels, rests, attrs, need_bad=forced and force[2] == "rest"))
             prev = city
         if force is not None and force[2] == "hotel" and force[0] < len(days):
             i = force[0]
             stay = [j for j in range(len(seq)) if seq[j] == seq[i]]
-            stay_hotels = [(k, _cents(db, v), v["rating"], v["stars"]) for k, v in per_city[seq[i]][0]
+            stay_hotels = [(k, cents[k], v["rating"], v["stars"]) for k, v in facts.city_rows("hotels", seq[i])
                            if _only_breaks(_hotel_checks(spec, v, stay, dates), force[1])]
             days[stay[0]].stay_hotels = stay_hotels
         plans.append(days)
-    min_nights = {k: v["min_nights"] for k, v in db["hotels"].items()}
-    return plans, min_nights
+    return plans, facts.min_nights
 
 
 def _order(items: list, how, rng: random.Random | None = None) -> list:
@@ -799,6 +971,8 @@ def _search(spec: dict, plans: list, min_nights: dict, order="asc", want=1, limi
     bday = None if "budget_day" in disabled else spec.get("budget_day")
     cond = None if "conditional" in disabled else spec.get("conditional")
     cui = None if "cuisine" in disabled else spec.get("cuisine")
+    cui_name = cui["name"] if cui is not None else None
+    ncond = spec.get("conditional") if negate == "conditional" else None
     found: list = []
     nodes = 0
     for plan in plans:
@@ -823,6 +997,8 @@ def _search(spec: dict, plans: list, min_nights: dict, order="asc", want=1, limi
             i = j + 1
         if not feasible or any(len(d.rests) < 2 or not d.attrs or not d.legs for d in plan):
             continue
+        if cui is not None and plan is plans[-1] and not _cuisine_possible(plan, cui):
+            continue  # no search of the last plan can succeed (and none follows whose node budget it would use)
         legs = [_order(d.legs, "asc") if how[d.i] != "desc" else _order(d.legs, "desc") for d in plan]
         rests = [_order(d.rests, how[d.i], rng) for d in plan]
         attrs = [_order(d.attrs, how[d.i], rng) for d in plan]
@@ -852,46 +1028,66 @@ def _search(spec: dict, plans: list, min_nights: dict, order="asc", want=1, limi
             rest_lb = lb[i + 1]
             hs = stay[i] if stay[i] is not None else (hotel,)
             rs = rests[i]
-            m = len(rs)
+            low2 = min2[i]
             day_limit = bday["limit"] if bday is not None and bday["day"] == i else None
+            # the most a day's running cost may reach: the total budget less what the later days need at least,
+            # and the day's own cap
+            cap = INF if budget is None else budget - rest_lb
+            if day_limit is not None:
+                cap = min(cap, cost + day_limit)
             in_cui = cui is not None and i in cui["days"]
+            need_bad = d.need_bad
             neg_here = negate if neg_day == i else None
+            tiered = cond is not None and cond["day"] == i
             for leg in legs[i]:
                 for h in hs:
                     base = cost + leg[1] + h[1]
-                    tier = _tier(cond, h[1]) if cond is not None and cond["day"] == i else 0
+                    tier = _tier(cond, h[1]) if tiered else 0
+                    if tier:
+                        hi, low = cond["hi"], cond["low"]
+                        attr_cap = cond["attr_high"] if tier == 1 else cond["attr_mid"] if tier == 2 else INF
                     for a in attrs[i]:
                         if a[0] in used_a:
                             continue
-                        if (tier == 1 and a[1] >= cond["attr_high"]) or (tier == 2 and a[1] >= cond["attr_mid"]):
+                        if tier and a[1] >= attr_cap:
                             continue
                         c3 = base + a[1]
-                        if budget is not None and c3 + min2[i] + rest_lb > budget:
+                        if c3 + low2 > cap:
                             continue
-                        if day_limit is not None and c3 + min2[i] - cost > day_limit:
+                        if neg_here == "conditional" and not tier and not _can_break(ncond, h[1], a[1], rs, used_r):
+                            # no pair of restaurants breaks the rule with this hotel and attraction: skip the pairs,
+                            # counted as the nodes the loop below would visit
+                            free = sum(1 for r in rs if r[0] not in used_r)
+                            nodes += free * (free - 1) // 2
+                            if nodes > limit:
+                                return True
                             continue
-                        for x in range(m):
-                            r1 = rs[x]
-                            if r1[0] in used_r or (tier == 1 and r1[2] < cond["hi"]):
+                        for x, r1 in enumerate(rs):
+                            if r1[0] in used_r or (tier == 1 and r1[2] < hi):
                                 continue
-                            for y in range(x + 1, m):
-                                r2 = rs[y]
+                            c4 = c3 + r1[1]
+                            for r2 in rs[x + 1:]:
                                 if r2[0] in used_r:
                                     continue
                                 nodes += 1
                                 if nodes > limit:
                                     return True
-                                c5 = c3 + r1[1] + r2[1]
-                                if budget is not None and c5 + rest_lb > budget:
+                                c5 = c4 + r2[1]
+                                if c5 > cap:
                                     continue
-                                if day_limit is not None and c5 - cost > day_limit:
+                                if in_cui and r1[3] != cui_name and r2[3] != cui_name:
                                     continue
-                                if in_cui and r1[3] != cui["name"] and r2[3] != cui["name"]:
+                                if need_bad and not (r1[4] or r2[4]):
                                     continue
-                                if d.need_bad and not (r1[4] or r2[4]):
-                                    continue
-                                if tier and not _cond_ok(cond, h[1], [(r1[1], r1[2]), (r2[1], r2[2])], a[1]):
-                                    continue
+                                if tier == 1:  # the tiered rule (_cond_ok) for this pair
+                                    if not (r1[1] + r2[1] < cond["sum_max"] and r2[2] >= hi):
+                                        continue
+                                elif tier == 2:
+                                    if not (r1[2] >= hi or r2[2] >= hi):
+                                        continue
+                                elif tier == 3:
+                                    if not (r1[2] >= low or r2[2] >= low):
+                                        continue
                                 if neg_here == "budget_day" and c5 - cost <= spec["budget_day"]["limit"]:
                                     continue
                                 if neg_here == "conditional" and _cond_ok(spec["conditional"], h[1], [(r1[1], r1[2]), (r2[1], r2[2])], a[1]):
@@ -912,6 +1108,18 @@ def _search(spec: dict, plans: list, min_nights: dict, order="asc", want=1, limi
         if stop or nodes > limit:
             break
     return found
+
+
+def _cuisine_possible(plan: list, cui: dict) -> bool:
+    """Whether the cuisine days can each have their own restaurant of the cuisine (no restaurant twice): Hall's
+    condition over the days' allowed restaurants of that cuisine."""
+    days = [i for i in cui["days"] if i < len(plan)]
+    serves = [{r[0] for r in plan[i].rests if r[3] == cui["name"]} for i in days]
+    for size in range(1, len(serves) + 1):
+        for group in itertools.combinations(serves, size):
+            if len(set().union(*group)) < size:
+                return False
+    return True
 
 
 def _to_answer(itin: tuple, total: int) -> dict:
@@ -1026,6 +1234,7 @@ class _Reference:
         self.weather: dict = {}
         self.legs: dict = {}
         self.routes: dict = {}
+        self.cents_of: dict = {}  # item id -> price in euro cents
 
     def rate(self, currency: str) -> int:
         if currency not in self.rates:
@@ -1058,55 +1267,76 @@ class _Reference:
             self.legs[key] = [dict(x, currency=res["currency"]) for x in res["items"]]
         return self.legs[key]
 
-    def plans(self) -> tuple[list, dict]:
+    def cents(self, item: dict, price_key: str) -> int:
+        hit = self.cents_of.get(item["id"])
+        if hit is None:
+            hit = self.cents_of[item["id"]] = item[price_key] * self.rate(item["currency"])
+        return hit
+
+    def venues(self, i: int, city: str) -> tuple[list, list, list]:
+        """The hotels, restaurants and attractions of a day in a city that what is known so far allows."""
         spec = self.spec
         stars = spec.get("stars")
+        reviews = spec.get("reviews")
+        rating = spec.get("rating")
+        date = spec["days"][i]["date"]
+        wd = WEEKDAY_OF[date]
+        closed = self.closures.get((city, date), set())
+        rain = self.weather.get((city, date)) == "rain"
+        details = self.details
+        min_stars = stars["min"] if stars and i in stars["days"] else None
+        hotels = []
+        for h in self.items("hotel", city):
+            det = details.get(h["id"])
+            if min_stars is not None and h["stars"] < min_stars:
+                continue
+            if det is not None and date in det["sold_out_nights"]:
+                continue
+            if reviews is not None and self.reviews.get(h["id"], reviews) < reviews:
+                continue
+            hotels.append((h["id"], self.cents(h, "price_per_night"), h["rating"], h["stars"]))
+        rests = []
+        for r in self.items("restaurant", city):
+            det = details.get(r["id"])
+            if det is not None and wd not in det["open_days"]:
+                continue
+            if r["id"] in closed or (rating is not None and r["rating"] < rating):
+                continue
+            rests.append((r["id"], self.cents(r, "price_per_person"), r["rating"], r["cuisine"], 0))
+        attrs = []
+        for a in self.items("attraction", city):
+            det = details.get(a["id"])
+            if det is not None and (wd not in det["open_days"] or (rain and not det["indoor"])):
+                continue
+            if a["id"] in closed:
+                continue
+            attrs.append((a["id"], self.cents(a, "ticket_price"), a["rating"]))
+        return hotels, rests, attrs
+
+    def plans(self) -> tuple[list, dict]:
+        spec = self.spec
+        arrive_by = spec.get("arrive_by")
         plans = []
+        known: dict = {}  # (day, city) -> venues, shared by the city orders of this round
         for seq in _plans_from_spec(spec):
             days = []
             prev = spec["start"]
             for i, city in enumerate(seq):
                 date = spec["days"][i]["date"]
-                wd = WEEKDAY_OF[date]
-                closed = self.closures.get((city, date), set())
-                rain = self.weather.get((city, date)) == "rain"
-                hotels = []
-                for h in self.items("hotel", city):
-                    det = self.details.get(h["id"])
-                    if stars and i in stars["days"] and h["stars"] < stars["min"]:
-                        continue
-                    if det is not None and date in det["sold_out_nights"]:
-                        continue
-                    if spec.get("reviews") is not None and self.reviews.get(h["id"], spec["reviews"]) < spec["reviews"]:
-                        continue
-                    hotels.append((h["id"], h["price_per_night"] * self.rate(h["currency"]), h["rating"], h["stars"]))
-                rests = []
-                for r in self.items("restaurant", city):
-                    det = self.details.get(r["id"])
-                    if det is not None and wd not in det["open_days"]:
-                        continue
-                    if r["id"] in closed or (spec.get("rating") is not None and r["rating"] < spec["rating"]):
-                        continue
-                    rests.append((r["id"], r["price_per_person"] * self.rate(r["currency"]), r["rating"], r["cuisine"], 0))
-                attrs = []
-                for a in self.items("attraction", city):
-                    det = self.details.get(a["id"])
-                    if det is not None and (wd not in det["open_days"] or (rain and not det["indoor"])):
-                        continue
-                    if a["id"] in closed:
-                        continue
-                    attrs.append((a["id"], a["ticket_price"] * self.rate(a["currency"]), a["rating"]))
+                if (i, city) not in known:
+                    known[(i, city)] = self.venues(i, city)
+                hotels, rests, attrs = known[(i, city)]
                 if city == prev:
                     legs = [("", 0, 0)]
                 else:
                     legs = []
                     for t in self.leg_items(prev, city, date):
                         det = self.routes.get(t["id"])
-                        if spec.get("arrive_by") is not None and t["arrive"] > spec["arrive_by"]:
+                        if arrive_by is not None and t["arrive"] > arrive_by:
                             continue
                         if det is not None and date in det["cancelled_dates"]:
                             continue
-                        legs.append((t["id"], t["fare"] * self.rate(t["currency"]), 0))
+                        legs.append((t["id"], self.cents(t, "fare"), 0))
                 days.append(_Day(i, date, city, legs, hotels, rests, attrs))
                 prev = city
             plans.append(days)
@@ -1157,18 +1387,63 @@ class _Reference:
         else:
             self.details[res["id"]] = res
 
+    def still_allowed(self, itin: tuple) -> bool:
+        """Whether what was just learned leaves the itinerary standing (every choice still passes the filters of
+        `venues` and `plans`, every stay its hotel's minimum). Learning only removes options, so the search would
+        then find this itinerary again: it is kept without searching again."""
+        spec = self.spec
+        stars, reviews, rating = spec.get("stars"), spec.get("reviews"), spec.get("rating")
+        arrive_by = spec.get("arrive_by")
+        details = self.details
+        n = len(itin)
+        for i, (city, leg, h, r1, r2, a, _) in enumerate(itin):
+            date = spec["days"][i]["date"]
+            wd = WEEKDAY_OF[date]
+            closed = self.closures.get((city, date), set())
+            rain = self.weather.get((city, date)) == "rain"
+            det = details.get(h)
+            if det is not None and date in det["sold_out_nights"]:
+                return False
+            if reviews is not None and self.reviews.get(h, reviews) < reviews:
+                return False
+            if stars and i in stars["days"] and det is not None and det["stars"] < stars["min"]:
+                return False
+            if i == 0 or itin[i - 1][0] != city:  # first night of a stay: its length meets the minimum
+                j = i
+                while j + 1 < n and itin[j + 1][0] == city:
+                    j += 1
+                if det is not None and det["min_nights"] > j - i + 1:
+                    return False
+            for rid in (r1, r2):
+                det = details.get(rid)
+                if (det is not None and wd not in det["open_days"]) or rid in closed:
+                    return False
+                if rating is not None and det is not None and det["rating"] < rating:
+                    return False
+            det = details.get(a)
+            if (det is not None and (wd not in det["open_days"] or (rain and not det["indoor"]))) or a in closed:
+                return False
+            if leg:
+                det = self.routes.get(leg)
+                if det is not None and (date in det["cancelled_dates"] or (arrive_by is not None and det["arrive"] > arrive_by)):
+                    return False
+        return True
+
     def solve(self) -> dict:
+        itin = total = None
         for _ in range(80):
-            plans, min_nights = self.plans()
-            found = _search(self.spec, plans, min_nights, order="asc", want=1, limit=6000)
-            if not found:
-                more = [key for key, (_, pages, nxt) in sorted(self.lists.items()) if nxt <= pages]
-                if not more:
-                    raise RuntimeError("no itinerary satisfies the request")
-                for kind, city in more:
-                    self.fetch_page(kind, city)
-                continue
-            itin, total = found[0]
+            if itin is None or not self.still_allowed(itin):
+                plans, min_nights = self.plans()
+                found = _search(self.spec, plans, min_nights, order="asc", want=1, limit=6000)
+                if not found:
+                    itin = None
+                    more = [key for key, (_, pages, nxt) in sorted(self.lists.items()) if nxt <= pages]
+                    if not more:
+                        raise RuntimeError("no itinerary satisfies the request")
+                    for kind, city in more:
+                        self.fetch_page(kind, city)
+                    continue
+                itin, total = found[0]
             todo = self.unknowns(itin)
             if not todo:
                 return _to_answer(itin, total)
@@ -1178,6 +1453,8 @@ class _Reference:
 
 
 # ---- the family -------------------------------------------------------------------------------------------
+WHY: "collections.Counter[str]" = collections.Counter()  # why drafts were redrawn (for tuning the generator)
+
 ANSWER_SCHEMA = {
     "type": "object",
     "properties": {
@@ -1250,16 +1527,67 @@ def _breakable(spec: dict, db: dict) -> bool:
             j += 1
         stays.append(list(range(i, j + 1)))
         i = j + 1
+    facts = _facts(db)
     rules = ["hotel_rules"] + [r for r in ("stars", "reviews") if spec.get(r)]
     for rule in rules:
         if not any(_only_breaks(_hotel_checks(spec, v, stay, dates), rule)
-                   for stay in stays for v in db["hotels"].values() if v["city"] == seq[stay[0]]):
+                   for stay in stays for _, v in facts.city_rows("hotels", seq[stay[0]])):
             return False
     cu = spec.get("cuisine")
     if cu:
-        closures = {(x["venue"], x["date"]) for x in db["closures"]} if spec.get("closures") else set()
-        if not any(sum(1 for k, v in db["restaurants"].items() if v["city"] == seq[i] and v["cuisine"] != cu["name"]
+        closures = facts.closures if spec.get("closures") else frozenset()
+        if not any(sum(1 for k, v in facts.city_rows("restaurants", seq[i]) if v["cuisine"] != cu["name"]
                        and all(_rest_checks(spec, closures, k, v, dates[i]).values())) >= 2 for i in cu["days"]):
+            return False
+    return True
+
+
+def _hotel_rules_breakable(spec: dict, db: dict, itin: tuple, total: int) -> bool:
+    """Every hotel rule of the request (rooms and stays, stars, reviews) is broken alone by some itinerary that
+    keeps every other rule, the budgets included, as the mutations need. A rule no such itinerary breaks is
+    implied by the others (typically the only hotels breaking it are dearer than the budgets allow), and the
+    gate would refuse the task after all its work. Tried first as the mutations do, by swapping the hotel of
+    one stay of the valid itinerary `itin` (of cost `total`) for one that breaks that rule only, then by the
+    search they fall back on."""
+    n = len(spec["days"])
+    dates = [d["date"] for d in spec["days"]]
+    facts = _facts(db)
+    cents = facts.cents
+    stays, i = [], 0
+    while i < n:
+        j = i
+        while j + 1 < n and itin[j + 1][0] == itin[i][0]:
+            j += 1
+        stays.append(list(range(i, j + 1)))
+        i = j + 1
+    bday, cond = spec.get("budget_day"), spec.get("conditional")
+
+    def keeps_the_rest(stay: list, hotel: str) -> bool:
+        """Whether the itinerary with `hotel` for that stay keeps the budgets and the tiered rule (a hotel swap
+        within the city changes nothing else; the hotel's own rules are checked by the caller)."""
+        delta = cents[hotel] - cents[itin[stay[0]][2]]
+        if total + delta * len(stay) > spec["budget_total"]:
+            return False
+        if bday and bday["day"] in stay and itin[bday["day"]][6] + delta > bday["limit"]:
+            return False
+        if cond and cond["day"] in stay:
+            k = cond["day"]
+            _, _, _, r1, r2, a, _ = itin[k]
+            rests = [(cents[r], db["restaurants"][r]["rating"]) for r in (r1, r2)]
+            if not _cond_ok(cond, cents[hotel], rests, cents[a]):
+                return False
+        return True
+
+    for rule in ("hotel_rules", "stars", "reviews"):
+        if rule != "hotel_rules" and not spec.get(rule):
+            continue
+        swaps = [(stay, k) for stay in stays for k, v in facts.city_rows("hotels", itin[stay[0]][0])
+                 if _only_breaks(_hotel_checks(spec, v, stay, dates), rule)]
+        if any(keeps_the_rest(stay, k) for stay, k in swaps):
+            continue
+        days = spec["stars"]["days"] if rule == "stars" else range(n)
+        if not any(_search(spec, *_db_plans(spec, db, force=(i, rule, "hotel")), order="asc", want=1, limit=1500)
+                   for i in days):
             return False
     return True
 
@@ -1277,7 +1605,7 @@ class TripPlanning(Family):
     def build_database(self, rng: random.Random) -> dict:
         return _build(rng)
 
-    def _sample(self, db: dict, level: int, rng: random.Random) -> dict:
+    def _sample(self, db: dict, level: int, rng: random.Random) -> dict | None:
         cities = sorted(db["cities"])
         home = [c for c in cities if db["cities"][c]["currency"] == HOME]
         n = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3}[level]
@@ -1285,9 +1613,11 @@ class TripPlanning(Family):
             rng.choice(("AAB", "ABB")) if level == 4 else rng.choice(("AAB", "ABB", "ABC", "ABC", "A{BC}", "A{BC}")))
         pool = home if level <= 3 else cities
 
+        routes = _facts(db).routes
+
         def arrivals(a: str, b: str, date: str) -> list:
-            return sorted(r["arrive"] for r in db["routes"].values() if r["from"] == a and r["to"] == b
-                          and WEEKDAY_OF[date] in r["days"] and date not in r["cancelled"])
+            return sorted(r["arrive"] for _, r in routes.get((a, b), ())
+                          if WEEKDAY_OF[date] in r["days"] and date not in r["cancelled"])
 
         allowed = None
         for _ in range(40):
@@ -1313,6 +1643,8 @@ class TripPlanning(Family):
             if all(firsts):
                 earliest = max([f[0] for f in firsts], default="00:00")
                 break
+        else:
+            return None  # no routable choice of cities here
         spec: dict = {
             "days": [{"date": dates[i], "cities": allowed[i]} for i in range(n)],
             "start": allowed[0][0],
@@ -1330,11 +1662,11 @@ class TripPlanning(Family):
         if level >= 2:
             fixed = [i for i in range(n) if len(allowed[i]) == 1]
             days = fixed if level == 2 and rng.random() < 0.5 else [rng.choice(fixed)]
-            closures = {(x["venue"], x["date"]) for x in db["closures"]}
+            facts = _facts(db)
             kinds = None
             for i in days:
-                ok = {r["cuisine"] for k, r in db["restaurants"].items() if r["city"] == allowed[i][0]
-                      and all(_rest_checks(spec, closures, k, r, dates[i]).values())}
+                ok = {r["cuisine"] for k, r in facts.city_rows("restaurants", allowed[i][0])
+                      if all(_rest_checks(spec, facts.closures, k, r, dates[i]).values())}
                 kinds = ok if kinds is None else kinds & ok
             spec["cuisine"] = {"name": rng.choice(sorted(kinds)) if kinds else "French", "days": days}
         if level >= 3:
@@ -1441,16 +1773,22 @@ class TripPlanning(Family):
         spec = None
         for attempt in range(12):
             spec = self._sample(db, level, rng)
+            if spec is None:
+                WHY["unroutable"] += 1
+                continue
             if spec.get("weather") and not any(
                     len(d["cities"]) == 1 and db["weather"][d["cities"][0]][DATES.index(d["date"])] == "rain"
                     for d in spec["days"]):
+                WHY["no_rain"] += 1
                 continue  # the rain rule must bite somewhere
             if not _breakable(spec, db):
+                WHY["unbreakable"] += 1
                 continue
             plans, min_nights = _db_plans(spec, db)
             loose = {"budget_total", "budget_day"}
             found = _search(spec, plans, min_nights, order="asc", want=1, limit=1500, disabled=frozenset(loose))
             if not found:
+                WHY["infeasible"] += 1
                 continue
             itin, cost = found[0]
             if spec.get("budget_day"):
@@ -1461,6 +1799,7 @@ class TripPlanning(Family):
             dear = _search(spec, plans, min_nights, order="asc", want=1, limit=1500, disabled=frozenset({"budget_total"}),
                            desc_days=tuple(i for i in range(n) if not spec.get("budget_day") or i != spec["budget_day"]["day"]))
             if not dear:
+                WHY["no_dear"] += 1
                 continue
             top = dear[0][1]
             budget = int(math.ceil((cost + rng.uniform(0.15, 0.5) * (top - cost)) / 1000) * 1000)
@@ -1470,17 +1809,25 @@ class TripPlanning(Family):
             if budget >= top:
                 budget = (top - 1) // 1000 * 1000
             if budget < cost:
+                WHY["budget"] += 1
                 continue
             spec["budget_total"] = budget
             spec["constraints"] = self._constraints(spec, level)
             if level >= 3 and spec.get("conditional") and not _search(spec, plans, min_nights, limit=1500, disabled=frozenset({"conditional"}),
                                                        negate="conditional", desc_days=(spec["conditional"]["day"],)):
+                WHY["conditional_implied"] += 1
                 continue  # no valid itinerary breaks the rule only: it would not discriminate
             if level >= 3:  # from level 3 on, the careless agent must fail
                 greedy = _greedy_answer(spec, tools, _Direct(db, tools))
                 if all(_evaluate(spec, db, greedy).values()):
+                    WHY["greedy"] += 1
                     continue
+            if not _hotel_rules_breakable(spec, db, itin, cost):
+                WHY["hotel_rule_implied"] += 1
+                continue  # a hotel rule the budgets already imply: the gate could not prove its verifier
             break
+        if spec is None:
+            raise RuntimeError(f"no routable level-{level} trip in this environment")
         if "constraints" not in spec:
             spec["budget_total"] = 100000
             if spec.get("budget_day"):
@@ -1525,7 +1872,8 @@ class TripPlanning(Family):
 
 def _retotal(db: dict, spec: dict, answer: dict) -> dict:
     n = len(spec["days"])
-    answer["total_cost"] = round(sum(_day_cents(db, d) for d in answer["days"][:n]) / 100, 2)
+    rates = _facts(db).rates
+    answer["total_cost"] = round(sum(_day_cents(db, d, rates) for d in answer["days"][:n]) / 100, 2)
     return answer
 
 
@@ -1547,7 +1895,8 @@ def _mutation_candidates(spec: dict, db: dict, base: dict, cid: str):
     n = len(spec["days"])
     cities = [_resolve_city(db, d["city"]) for d in days]
     dates = [d["date"] for d in spec["days"]]
-    closures = {(c["venue"], c["date"]) for c in db["closures"]} if spec.get("closures") else set()
+    facts = _facts(db)
+    closures = facts.closures if spec.get("closures") else frozenset()
     stars = spec.get("stars")
 
     def rest_ok(k, v, i, skip=""):
@@ -1566,8 +1915,10 @@ def _mutation_candidates(spec: dict, db: dict, base: dict, cid: str):
         return all(ok for name, ok in checks.items() if name != skip)
 
     def venues(table: str, pred, city=None, other_city=False) -> list:
-        rows = [(k, v) for k, v in db[table].items() if (v["city"] != city if other_city else v["city"] == city) and pred(k, v)]
-        return [k for k, v in sorted(rows, key=lambda kv: (_cents(db, kv[1]), kv[0]))]
+        """Ids of the venues (of that city, or of the others) that satisfy pred, cheapest first."""
+        if other_city:
+            return [k for k, v in facts.by_price[table] if v["city"] != city and pred(k, v)]
+        return [k for k, v in facts.city_by_price.get((table, city), ()) if pred(k, v)]
 
     def stay(i: int) -> list:
         out = [i]
@@ -1667,6 +2018,47 @@ FORCE_SLOTS = {"open": ("rest", "attr"), "rating": ("rest",), "reviews": ("hotel
                "hotel_rules": ("hotel",), "stars": ("hotel",), "cuisine": ("cuisine",)}
 
 
+def _surely_not_isolated(spec: dict, db: dict, base: dict, changes: list, cid: str) -> bool:
+    """A cheap look at the changed answer, before the full verdict: True when it certainly does not fail `cid`
+    alone, because it repeats a restaurant or an attraction (another rule), or because it leaves `cid` holding
+    (the cuisine still served, the capped day within its cap, the tiered rule kept). False: judge it in full."""
+    n = len(spec["days"])
+    days = [[d["hotel"], *d["restaurants"], d["attraction"], d["transport"]] for d in base["days"][:n]]
+    slot = {"hotel": 0, "r0": 1, "r1": 2, "attraction": 3, "transport": 4}
+    for i, field, value in changes:
+        if i >= n:
+            return False
+        days[i][slot[field]] = value
+    if cid != "no_repeat":
+        rests = [x for d in days for x in d[1:3]]
+        attrs = [d[3] for d in days]
+        if len(set(rests)) != len(rests) or len(set(attrs)) != len(attrs):
+            return True
+    rtable = db["restaurants"]
+    if cid == "cuisine":
+        name = spec["cuisine"]["name"]
+        return all(i < len(days) and any(rtable.get(r) is not None and rtable[r]["cuisine"] == name for r in days[i][1:3])
+                   for i in spec["cuisine"]["days"])
+    if cid == "budget_day":
+        k = spec["budget_day"]["day"]
+        if k >= len(days):
+            return False
+        cents = _facts(db).cents
+        h, r1, r2, a, t = days[k]
+        cost = sum(cents[x] for x, table in ((h, "hotels"), (r1, "restaurants"), (r2, "restaurants"), (a, "attractions"),
+                                             (t.strip(), "routes")) if x in db[table])
+        return cost <= spec["budget_day"]["limit"]
+    if cid == "conditional":
+        k = spec["conditional"]["day"]
+        if k >= len(days) or db["hotels"].get(days[k][0]) is None:
+            return True  # the rule holds when that day has no known hotel
+        cents = _facts(db).cents
+        h, r1, r2, a, _ = days[k]
+        rs = [(cents[r], rtable[r]["rating"]) for r in (r1, r2) if rtable.get(r) is not None]
+        return _cond_ok(spec["conditional"], cents[h], rs, cents[a] if db["attractions"].get(a) is not None else None)
+    return False
+
+
 def _isolated(spec: dict, db: dict, answer: dict, cid: str) -> bool:
     return [k for k, ok in _evaluate(spec, db, answer).items() if not ok] == [cid]
 
@@ -1676,9 +2068,10 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str) -> dict | None:
         return _mutate_by_search(spec, db, cid)
     tried = 0
     for cand in _mutation_candidates(spec, db, base, cid):
-        answer = cand if isinstance(cand, dict) else _variant(db, spec, base, cand)
-        if _isolated(spec, db, answer, cid):
-            return answer
+        if isinstance(cand, dict) or not _surely_not_isolated(spec, db, base, cand, cid):
+            answer = cand if isinstance(cand, dict) else _variant(db, spec, base, cand)
+            if _isolated(spec, db, answer, cid):
+                return answer
         tried += 1
         if tried >= 30:
             break
