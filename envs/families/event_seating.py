@@ -453,7 +453,9 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
             return len(found) >= want
         g = listed[k]
         wc = guests[g][1]
-        my_mates, my_shun_fixed, my_shun_listed = mates[g], shun_fixed[g], shun_listed[g]
+        # where the mates already placed sit (they share one table), and the tables of guests to avoid
+        join = next((placed[m] for m in mates[g] if m in placed), None) if together else None
+        shun = (shun_fixed[g] | {placed[x] for x in shun_listed[g] if x in placed}) if apart else ()
         for t in domains[g]:
             nodes += 1
             if nodes > limit:
@@ -465,9 +467,9 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
                 continue
             if conditional and w_after and n_after > spec["wheel_cap"]:
                 continue
-            if together and any(placed.get(m, t) != t for m in my_mates):
+            if join is not None and t != join:
                 continue
-            if apart and (t in my_shun_fixed or any(placed.get(x) == t for x in my_shun_listed)):
+            if t in shun:
                 continue
             placed[g] = t
             counts[t] = n_after
