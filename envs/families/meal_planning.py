@@ -821,17 +821,29 @@ class _Bill:
     ((ingredient, quantity for everyone), ...) over ingredients with a known price, `book[i]` = (pantry units,
     pack size, price), `extra[rid]` = cents for a recipe whose ingredients are not known."""
 
-    __slots__ = ("vec", "book", "extra", "rows", "need", "total")
+    __slots__ = ("vec", "book", "extra", "rows", "bounds", "need", "total")
 
-    def __init__(self, vec: dict, book: dict, extra: dict | None = None, rows: dict | None = None) -> None:
+    def __init__(self, vec: dict, book: dict, extra: dict | None = None, rows: dict | None = None,
+                 bounds: dict | None = None) -> None:
         self.vec, self.book, self.extra = vec, book, extra or {}
         self.rows = {} if rows is None else rows  # rid -> ((ingredient, quantity, pantry, pack, price), ...)
+        self.bounds = {} if bounds is None else bounds  # rid -> what it can add to any bill at most
         self.need: dict = {}
         self.total = 0
 
     def copy(self) -> "_Bill":
         """An empty bill on the same recipes and prices."""
-        return _Bill(self.vec, self.book, self.extra, self.rows)
+        return _Bill(self.vec, self.book, self.extra, self.rows, self.bounds)
+
+    def bound(self, rid: str) -> int:
+        """The most this recipe adds to any bill: its own whole packs, pantry aside (ceil(a + b) <= ceil(a) +
+        ceil(b), and the pantry only lowers what is bought)."""
+        b = self.bounds.get(rid)
+        if b is None:
+            book = self.book
+            b = self.bounds[rid] = self.extra.get(rid, 0) + sum(
+                (q + book[i][1] - 1) // book[i][1] * book[i][2] for i, q in self.vec.get(rid, ()))
+        return b
 
     def add(self, rid: str, sign: int = 1) -> None:
         rows = self.rows.get(rid)
@@ -944,9 +956,9 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
     used: set = set()
     seen_ings: list = [frozenset()] * (n + 1)
     due_at = [[ing for ing, last, _ in due if last == i] for i in range(n)] if use_due else [[]] * n
-    running = bill.copy()
-    track = prune and budget is not None  # keep the bill current only when partial plans are pruned by it
-    add, remove = running.add, running.remove
+    track = prune and budget is not None  # partial plans are pruned by the bill
+    bound = bill.bound
+    ceiling = [0] * (n + 1)  # what the plan so far can cost at most: its exact bill is needed only above the budget
     nodes = 0
 
     def viable(i: int) -> bool:
@@ -972,14 +984,14 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
                 return False
             if negate == "use_pantry" and all(any(ing in s for s in seen_ings[1:last + 2]) for ing, last, _ in due):
                 return False
-            cost = running.total if track else bill(ids)
-            if budget is not None and cost > budget:
+            cost = bill(ids) if not track or ceiling[n] > budget or accept is not None else None
+            if budget is not None and cost is not None and cost > budget:
                 return False
             if negate == "budget" and cost <= spec["budget"]:
                 return False
             itin = tuple(chosen)
             if accept is None or accept(itin, cost):
-                found.append((itin, cost))
+                found.append((itin, bill(ids) if cost is None else cost))
             return len(found) >= want
         deadline = due_at[i]
         for lunch, dinner, ings in pairs[i]:
@@ -993,21 +1005,15 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
             if deadline and any(not any(ing in s for s in seen_ings[1:i + 2]) for ing in deadline):
                 continue
             chosen[i] = (lid, did)
-            if track:
-                add(lid)
-                add(did)
-                if i + 1 < n and running.total > budget:
-                    remove(lid)
-                    remove(did)
-                    continue  # the bill only grows as meals are added
+            if track:  # the bill only grows as meals are added: prune once it is over (worked out when it may be)
+                ceiling[i + 1] = ceiling[i] + bound(lid) + bound(did)
+                if i + 1 < n and ceiling[i + 1] > budget and bill([x for pair in chosen[:i + 1] for x in pair]) > budget:
+                    continue
             used.add(lid)
             used.add(did)
             done = viable(i) and rec(i + 1)
             used.discard(lid)
             used.discard(did)
-            if track:
-                remove(lid)
-                remove(did)
             if done:
                 return True
         return False
@@ -1023,7 +1029,7 @@ def _db_cost_fn(spec: dict, db: dict, ctx: dict | None = None) -> _Bill:
                                                for rid, r in db["recipes"].items()})
     key = ("bill", spec["days"][0], bool(spec.get("pantry")), bool(spec.get("promotions")))
     return _Bill(vec, _memo(db, key, lambda: {i: (pantry.get(i, 0), size, price) for i, (size, price) in book.items()}),
-                 rows=_memo(db, key + (people,), dict))
+                 rows=_memo(db, key + (people,), dict), bounds=_memo(db, key + (people, "bounds"), dict))
 
 
 def _to_answer(spec: dict, db_or_packs, itin: tuple, cost: int, packs: dict | None = None) -> dict:
