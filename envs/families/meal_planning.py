@@ -809,12 +809,6 @@ def _every_of(spec: dict, cache: dict, lunches: list, dinners: list, memo: dict)
     return hit[2]
 
 
-def _every(spec: dict, days: "_Days", i: int) -> tuple:
-    """(the pair-rule memo, every pair of day i) as kept in the days' cache."""
-    memo = days.cache.setdefault("flags", {})
-    return memo, _every_of(spec, days.cache, *days[i], memo)
-
-
 class _Bill:
     """The shopping bill of a multiset of recipes, kept current as the search adds a day's pair and takes it back
     (what `_shopping(_needs(...))` computes, without recounting the whole plan at every step). `vec[rid]` =
