@@ -1621,9 +1621,10 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
     for day in range(n):
         for k, slot in enumerate(("lunch", "dinner")):
             current = itin[day][k]
-            if cid == "no_repeat":
+            if cid == "no_repeat":  # another meal of the plan, if it meets this slot's rules (else it breaks more)
                 others = [itin[j][m] for j in range(n) for m in range(2) if (j, m) != (day, k)]
-                cands = [r for r in others if r in db["recipes"]]
+                table = ctx["checks"][(day, slot)]
+                cands = [r for r in others if r in db["recipes"] and all(table[r].values())]
             elif cid in slot_rules:
                 table = ctx["checks"][(day, slot)]
                 cands = list(_breakers(ctx, table, cid))
