@@ -986,55 +986,38 @@ def _moves_ctx(spec: dict, db: dict, base: dict) -> dict:
     for a, b in db["conflicts"]:
         avoid.setdefault(a, set()).add(b)
         avoid.setdefault(b, set()).add(a)
-    return {"tables": tables, "moves": moves, "seat": seat, "here": here, "avoid": avoid, "bad": {}}
+    return {"tables": tables, "moves": moves, "seat": seat, "here": here, "avoid": avoid}
 
 
 def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80, ctx: dict | None = None):
     """Seatings that differ from `base` by moving a party of listed guests (or one guest) to another table."""
     ctx = ctx or _moves_ctx(spec, db, base)
-    tables, moves, seat, here, avoid, bad = (ctx[k] for k in ("tables", "moves", "seat", "here", "avoid", "bad"))
+    tables, moves, seat, avoid = ctx["tables"], ctx["moves"], ctx["seat"], ctx["avoid"]
     guests = db["guests"]
     rules = set(spec["rules"])
     relevant = {"diet": lambda g: guests[g]["diet"] != "none", "vip": lambda g: guests[g]["vip"],
                 "accessible": lambda g: guests[g]["mobility"] == "wheelchair"}.get(cid, lambda g: True)
+    facts = ctx.setdefault("facts", {})
 
-    capacity = {t: db["tables"][t]["capacity"] for t in tables}
-    cap = spec["wheel_cap"]
-
-    def wheel(people: list) -> bool:
-        return any(guests[x]["mobility"] == "wheelchair" for x in people)
-
-    def broken_at(g: str, t: str) -> set:
-        got = bad.get((g, t))  # (guest, table) -> the per-guest rules of the spec broken there
-        if got is None:
-            got = bad[(g, t)] = {r for r, ok in _table_ok(db, spec, g, t).items() if not ok and r in rules}
-        return got
-
-    def promising(grp: list, t: str) -> bool:
+    def promising(k: int, grp: list, t: str) -> bool:
         """Could moving this party to t break `cid` and only it? (a filter before the verifier decides: the
         move must break `cid`, and not also break a per-guest rule, overfill the table, split the party, seat
         someone next to a guest they must avoid or crowd a wheelchair table)"""
-        if cid in ("diet", "vip", "accessible"):
-            if not any(cid in broken_at(g, t) for g in grp):
-                return False
-        elif cid == "together" and len(grp) != 1:
+        if cid == "together" and len(grp) != 1:
             return False
-        elif cid == "conditional" and len(here.get(t, ())) + len(grp) <= cap:  # at most that many afterwards
+        got = facts.get((k, t))
+        if got is None:
+            got = facts[(k, t)] = _move_facts(spec, db, ctx, grp, t, rules)
+        fits, broken, split, clash, crowded = got
+        if not fits or broken - {cid} or (cid in ("diet", "vip", "accessible") and cid not in broken):
             return False
-        people = [x for x in here.get(t, ()) if x not in grp] + list(grp)
-        if len(people) > capacity[t] or any(broken_at(g, t) - {cid} for g in grp):
-            return False
-        mates = [m for m in db["parties"][guests[grp[0]]["party"]]["members"] if m not in grp and m in seat]
-        split = any(seat[m] != t for m in mates)
-        clash = any(x in avoid.get(g, ()) for g in grp for x in people)
-        crowded = len(people) > cap and wheel(people)
         for rule, broke in (("together", split), ("apart", clash), ("conditional", crowded)):
             if rule in rules and broke != (rule == cid):
                 return False  # another rule broken too, or the target rule not broken
         return cid in rules
 
     tried = 0
-    for grp in moves:
+    for k, grp in enumerate(moves):
         if not any(relevant(g) for g in grp):
             continue
         targets = tables
@@ -1042,12 +1025,27 @@ def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80, ctx
             near = {seat[x] for g in grp for x in avoid.get(g, ()) if x in seat}
             targets = [t for t in tables if t in near]
         for t in targets:
-            if all(base.get(g) == t for g in grp) or not promising(grp, t):
+            if all(base.get(g) == t for g in grp) or not promising(k, grp, t):
                 continue
             tried += 1
             if tried > limit:
                 return
             yield dict(base, **{g: t for g in grp})
+
+
+def _move_facts(spec: dict, db: dict, ctx: dict, grp: list, t: str, rules: set) -> tuple:
+    """What moving this party to table t does, whichever rule is asked about: (the table still has room, the
+    per-guest rules of the spec it breaks, it splits the party, it seats someone next to a guest to avoid, it
+    crowds a wheelchair table)."""
+    guests, seat, here, avoid = db["guests"], ctx["seat"], ctx["here"], ctx["avoid"]
+    broken: set = set()
+    for g in grp:
+        broken |= {r for r, ok in _table_ok(db, spec, g, t).items() if not ok and r in rules}
+    people = [x for x in here.get(t, ()) if x not in grp] + list(grp)
+    mates = [m for m in db["parties"][guests[grp[0]]["party"]]["members"] if m not in grp and m in seat]
+    return (len(people) <= db["tables"][t]["capacity"], frozenset(broken), any(seat[m] != t for m in mates),
+            any(x in avoid.get(g, ()) for g in grp for x in people),
+            len(people) > spec["wheel_cap"] and any(guests[x]["mobility"] == "wheelchair" for x in people))
 
 
 def _breakable(spec: dict, db: dict, base: dict) -> bool:
