@@ -1038,14 +1038,23 @@ def _move_facts(spec: dict, db: dict, ctx: dict, grp: list, t: str, rules: set) 
     per-guest rules of the spec it breaks, it splits the party, it seats someone next to a guest to avoid, it
     crowds a wheelchair table)."""
     guests, seat, here, avoid = db["guests"], ctx["seat"], ctx["here"], ctx["avoid"]
-    broken: set = set()
-    for g in grp:
-        broken |= {r for r, ok in _table_ok(db, spec, g, t).items() if not ok and r in rules}
-    people = [x for x in here.get(t, ()) if x not in grp] + list(grp)
+    tab = db["tables"][t]
+    broken = set()
+    for g in grp:  # what _table_ok says
+        v = guests[g]
+        if "diet" in rules and tab["menu"] not in SERVES[v["diet"]]:
+            broken.add("diet")
+        if "vip" in rules and v["vip"] and tab["zone"] != "head":
+            broken.add("vip")
+        if "accessible" in rules and v["mobility"] == "wheelchair" and not tab["step_free"]:
+            broken.add("accessible")
+    at = here.get(t, ())
+    staying = [x for x in at if x not in grp]
+    count = len(staying) + len(grp)
     mates = [m for m in db["parties"][guests[grp[0]]["party"]]["members"] if m not in grp and m in seat]
-    return (len(people) <= db["tables"][t]["capacity"], frozenset(broken), any(seat[m] != t for m in mates),
-            any(x in avoid.get(g, ()) for g in grp for x in people),
-            len(people) > spec["wheel_cap"] and any(guests[x]["mobility"] == "wheelchair" for x in people))
+    clash = any(seat.get(x) == t for g in grp for x in avoid.get(g, ()))  # the party's own never avoid each other
+    crowded = count > spec["wheel_cap"] and any(guests[x]["mobility"] == "wheelchair" for x in (*staying, *grp))
+    return (count <= tab["capacity"], frozenset(broken), any(seat[m] != t for m in mates), clash, crowded)
 
 
 def _breakable(spec: dict, db: dict, base: dict) -> bool:
