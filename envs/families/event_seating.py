@@ -992,8 +992,9 @@ def _moves_ctx(spec: dict, db: dict, base: dict) -> dict:
 def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80, ctx: dict | None = None):
     """Seatings that differ from `base` by moving a party of listed guests (or one guest) to another table."""
     ctx = ctx or _moves_ctx(spec, db, base)
-    tables, moves, seat, avoid = ctx["tables"], ctx["moves"], ctx["seat"], ctx["avoid"]
+    tables, moves, seat, avoid, here = ctx["tables"], ctx["moves"], ctx["seat"], ctx["avoid"], ctx["here"]
     guests = db["guests"]
+    cap = spec["wheel_cap"]
     rules = set(spec["rules"])
     relevant = {"diet": lambda g: guests[g]["diet"] != "none", "vip": lambda g: guests[g]["vip"],
                 "accessible": lambda g: guests[g]["mobility"] == "wheelchair"}.get(cid, lambda g: True)
@@ -1004,6 +1005,11 @@ def _rule_moves(spec: dict, db: dict, base: dict, cid: str, limit: int = 80, ctx
         move must break `cid`, and not also break a per-guest rule, overfill the table, split the party, seat
         someone next to a guest they must avoid or crowd a wheelchair table)"""
         if cid == "together" and len(grp) != 1:
+            return False
+        if cid == "conditional" and len(here.get(t, ())) + len(grp) <= cap:
+            return False  # at most that many at the table afterwards: not crowded
+        if cid in ("diet", "vip", "accessible") and not any(
+                not ok for g in grp for r, ok in _table_ok(db, spec, g, t).items() if r == cid):
             return False
         got = facts.get((k, t))
         if got is None:
