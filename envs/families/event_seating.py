@@ -388,11 +388,12 @@ def _search(spec: dict, view: dict, order: str = "asc", want: int = 1, limit: in
     rules = set(spec["rules"]) - set(disabled)
     counts: dict = {}
     wheel: dict = {}
-    for g, t in fixed.items():
-        if t in tables:
-            counts[t] = counts.get(t, 0) + 1
-            if "wheel_fixed" not in view:
-                wheel[t] = wheel.get(t, 0) + (1 if g in guests and guests[g][1] else 0)
+    if "taken" not in view or "wheel_fixed" not in view:
+        for g, t in fixed.items():
+            if t in tables:
+                counts[t] = counts.get(t, 0) + 1
+                if "wheel_fixed" not in view:
+                    wheel[t] = wheel.get(t, 0) + (1 if g in guests and guests[g][1] else 0)
     for t, k in view.get("wheel_fixed", {}).items():
         wheel[t] = k
     if "taken" in view:
@@ -501,8 +502,26 @@ def _db_view(spec: dict, db: dict) -> dict:
             "conflicts": [tuple(c) for c in db["conflicts"]],
             "parties": {p: list(v["members"]) for p, v in db["parties"].items() if v["event"] == event},
         })
-    guests = db["guests"]
-    return dict(hit[2], fixed={g: t for g, t in db["seating"].items() if g not in listed and guests[g]["event"] == event})
+    guests, seating = db["guests"], db["seating"]
+    view = dict(hit[2], fixed={g: t for g, t in seating.items() if g not in listed and guests[g]["event"] == event})
+    # who sits where already (what the search counts from `fixed`), once per seating, less the listed guests
+    full = _static(db).setdefault("occupancy", {})
+    occ = full.get((event, id(seating)))
+    if occ is None or occ[0] is not seating:
+        taken, wheel = {}, {}
+        for g, t in seating.items():
+            if guests[g]["event"] == event:
+                taken[t] = taken.get(t, 0) + 1
+                wheel[t] = wheel.get(t, 0) + (guests[g]["mobility"] == "wheelchair")
+        occ = full[(event, id(seating))] = (seating, taken, wheel)
+    taken, wheel = dict(occ[1]), dict(occ[2])
+    for g in listed:
+        t = seating.get(g)
+        if t in taken:
+            taken[t] -= 1
+            wheel[t] -= guests[g]["mobility"] == "wheelchair"
+    view["taken"], view["wheel_fixed"] = taken, wheel
+    return view
 
 
 def _plan_for(spec: dict, db: dict, seating: dict, answer_free: int | None = None) -> Plan:
@@ -558,11 +577,14 @@ def _greedy_passes(spec: dict, db: dict) -> bool:
     taken: dict = {}
     for t in seating.values():
         taken[t] = taken.get(t, 0) + 1
-    roster = _static(db)["roster"].get(event, ())
+    static = _static(db)
+    roster, first = static["roster"].get(event, ()), static.setdefault("first_hit", {})
     out = []
     for name in spec["names"]:
-        words = name.lower().split()
-        gid = next((g for g, _, low in roster if all(w in low for w in words)), None)
+        if (event, name) not in first:  # search_guests' first hit for the name (guests never change)
+            words = name.lower().split()
+            first[(event, name)] = next((g for g, _, low in roster if all(w in low for w in words)), None)
+        gid = first[(event, name)]
         if gid is None or gid in seating:  # no hit, or every assign_seat refused: the guest is left out
             continue
         for t in tids:
