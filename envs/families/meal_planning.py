@@ -953,6 +953,23 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
     track = prune and budget is not None  # partial plans are pruned by the bill
     bound = bill.bound
     ceiling = [0] * (n + 1)  # what the plan so far can cost at most: its exact bill is needed only above the budget
+    running, applied = bill.copy(), []  # the exact bill of the first len(applied) days, brought up to date on demand
+
+    def exact(i: int) -> int:
+        """The exact bill of days 0..i as chosen: the days still as when last brought up to date are kept."""
+        same = 0
+        while same < len(applied) and same <= i and applied[same] is chosen[same]:
+            same += 1
+        while len(applied) > same:
+            lid, did = applied.pop()
+            running.remove(lid)
+            running.remove(did)
+        for pair in chosen[same:i + 1]:
+            running.add(pair[0])
+            running.add(pair[1])
+            applied.append(pair)
+        return running.total
+
     nodes = 0
 
     def viable(i: int) -> bool:
@@ -978,7 +995,7 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
                 return False
             if negate == "use_pantry" and all(any(ing in s for s in seen_ings[1:last + 2]) for ing, last, _ in due):
                 return False
-            cost = bill(ids) if not track or ceiling[n] > budget or accept is not None else None
+            cost = (exact(n - 1) if track else bill(ids)) if not track or ceiling[n] > budget or accept is not None else None
             if budget is not None and cost is not None and cost > budget:
                 return False
             if negate == "budget" and cost <= spec["budget"]:
@@ -1001,7 +1018,7 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
             chosen[i] = (lid, did)
             if track:  # the bill only grows as meals are added: prune once it is over (worked out when it may be)
                 ceiling[i + 1] = ceiling[i] + bound(lid) + bound(did)
-                if i + 1 < n and ceiling[i + 1] > budget and bill([x for pair in chosen[:i + 1] for x in pair]) > budget:
+                if i + 1 < n and ceiling[i + 1] > budget and exact(i) > budget:
                     continue
             used.add(lid)
             used.add(did)
