@@ -1843,11 +1843,15 @@ def _slot_rules_breakable(spec: dict, db: dict, ctx: dict) -> bool:
 def _breakers(ctx: dict, table: dict, rule: str) -> tuple:
     """The recipes (in id order) that break `rule` and nothing else in this rules table, once per ctx."""
     memo = ctx.setdefault("breakers", {})
-    key = (id(table), rule)
-    hit = memo.get(key)
-    if hit is None or hit[0] is not table:
-        hit = memo[key] = (table, tuple(rid for rid, checks in table.items() if _only_breaks(checks, rule)))
-    return hit[1]
+    hit = memo.get(id(table))
+    if hit is None or hit[0] is not table:  # each recipe's broken rules, then the recipes per rule broken alone
+        alone: dict = {}
+        for rid, checks in table.items():
+            broken = [k for k, ok in checks.items() if not ok]
+            if len(broken) == 1:
+                alone.setdefault(broken[0], []).append(rid)
+        hit = memo[id(table)] = (table, {k: tuple(v) for k, v in alone.items()})
+    return hit[1].get(rule, ())
 
 
 def _only_breaks(checks: dict, rule: str) -> bool:
