@@ -283,6 +283,7 @@ class World:
         self._free: dict[tuple, int] = {}  # busy intervals -> open slots that clash with them
         self._referral: dict[tuple, bool] = {}
         self._visit: dict[tuple, tuple] = {}  # (patient, slot) -> (start, kind, amount)
+        self._floor: dict[tuple, int] = {}  # (patient, slot) -> least cost of that visit in a pair
         self._patient: dict[str, tuple] = {}
         self.mut_cache: "OrderedDict[str, tuple]" = OrderedDict()  # mutation searches on this database
 
@@ -360,6 +361,24 @@ class World:
                 cost = d + (amount - d) * coins // 100
             out[sid] = cost
         return [out[s] for s in slot_ids]
+
+    def cost_floor(self, pid: str, sid: str) -> int:
+        """The least this visit can cost the patient in any pair of visits (the other visit may use up
+        therapy visits or the deductible first)."""
+        key = (pid, sid)
+        hit = self._floor.get(key)
+        if hit is None:
+            _, kind, amount = self.visit(pid, sid)
+            if kind == 0:
+                hit = amount
+            else:
+                rem, pt_used, limit, copay_pt, coins = self._terms(pid)
+                if kind == 1:
+                    hit = min(copay_pt, amount) if pt_used < limit else amount
+                else:
+                    hit = amount * coins // 100
+            self._floor[key] = hit
+        return hit
 
     def pair_cost(self, pid: str, a: str, b: str) -> int:
         """sum(costs(pid, [a, b])), without the general bookkeeping."""
@@ -804,15 +823,21 @@ def _find_mutations(world: World, spec: dict) -> tuple[dict[str, dict], list[str
     def first_pair(lefts, rights, want_gap=True):
         """The first (a, b) that meet (or, if not want_gap, break) the sequence rule and cost at most
         the minimum."""
-        right_days = [(b, slot_table[b]["start"] // 1440) for b in rights]
+        floors = world._floor if cap is not None else None
+        right_days = [(b, slot_table[b]["start"] // 1440, (floors.get((pid, b)) or world.cost_floor(pid, b)) if cap is not None else 0)
+                      for b in rights]
+        least = min((x[2] for x in right_days), default=0)
         for a in lefts:
+            floor_a = (floors.get((pid, a)) or world.cost_floor(pid, a)) if cap is not None else 0
+            if cap is not None and floor_a + least > cap:
+                continue  # every pair with this slot costs more than the minimum
             day_a = slot_table[a]["start"] // 1440
-            for b, day_b in right_days:
+            for b, day_b, floor_b in right_days:
                 if a == b:  # one slot cannot be booked twice; any other pair is a reachable state
                     continue
                 if seq and (day_b - day_a >= gap) != want_gap:
                     continue
-                if cap is not None and pair_cost(pid, a, b) > cap:
+                if cap is not None and (floor_a + floor_b > cap or pair_cost(pid, a, b) > cap):
                     continue
                 return [a, b]
         return None
@@ -885,6 +910,58 @@ class _SimAgent:
         finally:
             if tool.spec.writes:
                 self.db = view.materialize()
+
+
+def reference_calls(world: World, spec: dict) -> int:
+    """How many calls `ClinicBooking.reference` makes on this request, counted from the database (the call
+    budget is the reference's own count plus a margin). Mirrors the reference step by step; the test checks
+    the two agree."""
+    db = world.db
+
+    def pages(hits: int, size: int) -> int:
+        return max(1, -(-hits // size))
+
+    needle = norm(spec["patient_name"])
+    calls = pages(sum(1 for p in db["patients"].values() if needle in norm(p["name"])), 5)
+    pid = spec["patient"]
+    plan_id = db["patients"][pid]["plan_id"]
+    calls += 3  # get_patient, get_plan, list_appointments
+    doctors: set = set()  # doctors whose record the reference has fetched
+    cancels = False
+    if spec.get("cancel_doctor_name"):
+        for aid in sorted(a for a, x in db["appointments"].items() if x["patient_id"] == pid):
+            slot = world.slots[db["appointments"][aid]["slot_id"]]
+            if _date_of(slot["start"]) == spec["cancel_date"]:
+                if slot["doctor"] not in doctors:
+                    calls += 1
+                    doctors.add(slot["doctor"])
+                cancels = cancels or world.doctors[slot["doctor"]]["name"] == spec["cancel_doctor_name"]
+    calls += 2  # get_benefits_usage, list_referrals
+    if any(v.get("city") for v in spec["visits"]):
+        calls += pages(len(db["clinics"]), 10)
+    for v in spec["visits"]:
+        if v.get("doctor"):
+            name = norm(v["doctor_name"].replace("Dr. ", ""))
+            found = [d for d in sorted(world.doctors) if name in norm(world.doctors[d]["name"])]
+            ids = [d for d in found if world.doctors[d]["name"] == v["doctor_name"]]
+        else:
+            found = ids = [d for d in sorted(world.doctors) if world.doctors[d]["specialty"] == v["specialty"]]
+        calls += pages(len(found), 5)
+        for did in ids:
+            if did not in doctors:
+                calls += 1
+                doctors.add(did)
+            d = world.doctors[did]
+            if "network" in v["checks"] and plan_id not in d["networks"]:
+                continue
+            placed = v.get("city") is not None
+            in_city = not placed or db["clinics"][d["clinic"]]["city"] == v["city"]
+            if not in_city and not (v["telehealth_ok"] and d["telehealth"]):
+                continue
+            lo, hi = v["window"]
+            calls += pages(sum(1 for sid in world.by_doctor.get(did, ())
+                               if world.slots[sid]["status"] == "open" and lo <= world.slot_date[sid] <= hi), 10)
+    return calls + cancels + len(spec["visits"])  # the cancellation and the bookings
 
 
 def _pages(agent: Agent, tool: str, **args) -> list:
@@ -1080,10 +1157,8 @@ class ClinicBooking(Family):
             if level >= 3 and self._greedy_passes(world, draft):
                 _why("greedy")
                 continue
-            sim = _SimAgent(world.db, tools)
-            fake = Task("sim", "sim", self.name, self.version, 0, 0, 0, text, tools, spec, ANSWER_SCHEMA, 10**6)
-            self.reference(fake, sim)  # type: ignore[arg-type]
-            return TaskDraft(text, tools, spec, ANSWER_SCHEMA, sim.count + max(4, -(-3 * sim.count // 10)))
+            calls = reference_calls(world, spec)
+            return TaskDraft(text, tools, spec, ANSWER_SCHEMA, calls + max(4, -(-3 * calls // 10)))
         raise RuntimeError(f"no feasible level-{level} clinic task in this environment")
 
     def _greedy_passes(self, world: World, draft: TaskDraft) -> bool:

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthgym.envs.families import clinic_booking as cb
-from synthgym.envs.family import build_environment, get_family, make_task
+from synthgym.envs.episode import Episode
+from synthgym.envs.family import Agent, build_environment, get_family, make_task
 from synthgym.envs.model import Plan, ToolCall, canonical_json
 from synthgym.verifiers.baselines import baseline_rng, greedy_attempt
 from synthgym.verifiers.checks import replay
@@ -102,6 +103,24 @@ def test_level5_reference_effort(certified):
         assert len(item.reference.calls) >= 15
         assert item.certificate.greedy_pass_rate == 0.0
         assert {"cheapest", "cancel", "cost"} <= set(item.task.constraint_ids)
+
+
+def test_call_budget_is_the_reference_count_plus_a_margin(certified):
+    """The draft counts the reference's calls from the database (no simulated run): the count must be
+    exactly what the reference makes, and the budget leaves it a margin."""
+    for level, report in certified.items():
+        for item in report.certified:
+            calls = len(item.reference.calls)
+            assert cb.reference_calls(cb.world_for(_env(report, item).database), item.task.spec) == calls
+            assert item.task.max_tool_calls == calls + max(4, -(-3 * calls // 10))
+    for seed in (21, 22):
+        env = build_environment(FAMILY, seed)
+        for level in FAMILY.levels:
+            for index in range(3):
+                task = make_task(FAMILY, env, level, index)
+                episode = Episode(FAMILY, task, env.database)
+                FAMILY.reference(task, Agent(episode))
+                assert episode.attempts == len(episode.calls) == cb.reference_calls(cb.world_for(env.database), task.spec)
 
 
 def test_several_valid_answers_are_accepted(certified):
