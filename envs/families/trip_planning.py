@@ -583,6 +583,7 @@ class _Facts:
         self.min_nights = {k: v["min_nights"] for k, v in db["hotels"].items()}
         self.plans: OrderedDict = OrderedDict()  # _db_plans results by request
         self.day_lists: dict = {}  # (table, city, date, the rules that filter it) -> a day's allowed venues
+        self.dear: dict = {}  # _dear results by request (with the plans they were searched on)
 
     def city_rows(self, table: str, city: str) -> list:
         return self.by_city[table].get(city, [])
@@ -1795,9 +1796,7 @@ class TripPlanning(Family):
                 k = spec["budget_day"]["day"]
                 spec["budget_day"]["limit"] = int(math.ceil(itin[k][6] * (1 + rng.uniform(0.08, 0.3)) / 500) * 500)
             # the total budget sits between a cheap valid plan and a dear one (which then breaks only the budget)
-            n = len(spec["days"])
-            dear = _search(spec, plans, min_nights, order="asc", want=1, limit=1500, disabled=frozenset({"budget_total"}),
-                           desc_days=tuple(i for i in range(n) if not spec.get("budget_day") or i != spec["budget_day"]["day"]))
+            dear = _dear(spec, db)
             if not dear:
                 WHY["no_dear"] += 1
                 continue
@@ -2063,8 +2062,31 @@ def _isolated(spec: dict, db: dict, answer: dict, cid: str) -> bool:
     return [k for k, ok in _evaluate(spec, db, answer).items() if not ok] == [cid]
 
 
+def _dear(spec: dict, db: dict) -> list:
+    """A dear itinerary that keeps every rule but the total budget (most expensive first on every day but the
+    capped one): the draft sets the budget below its cost, so it breaks the budget alone. Cached per database
+    and request, for the budget mutation of the same task."""
+    plans, min_nights = _db_plans(spec, db)
+    facts = _facts(db)
+    key = (id(plans), repr([spec.get(k) for k in ("budget_day", "conditional", "cuisine")]))
+    hit = facts.dear.get(key)
+    if hit is None or hit[0] is not plans:
+        n = len(spec["days"])
+        found = _search(spec, plans, min_nights, order="asc", want=1, limit=1500, disabled=frozenset({"budget_total"}),
+                        desc_days=tuple(i for i in range(n) if not spec.get("budget_day") or i != spec["budget_day"]["day"]))
+        hit = facts.dear[key] = (plans, found)
+        while len(facts.dear) > 64:
+            facts.dear.pop(next(iter(facts.dear)))
+    return hit[1]
+
+
 def _mutate(spec: dict, db: dict, base: dict, cid: str) -> dict | None:
     if cid == "budget_total":
+        dear = _dear(spec, db)
+        if dear:
+            answer = _to_answer(*dear[0])
+            if _isolated(spec, db, answer, cid):
+                return answer
         return _mutate_by_search(spec, db, cid)
     tried = 0
     for cand in _mutation_candidates(spec, db, base, cid):
