@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter, OrderedDict
+from operator import countOf
 
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import JSON, Plan, Task, TaskDraft, ToolCall, derive_seed
@@ -93,9 +94,17 @@ def search_guests(db, event, query=None, page=1):
     eid = _event(db, event)
     words = str(query or "").lower().split()
     seating = db["seating"]
-    items = [{"id": gid, "name": name, "seated": gid in seating} for gid, name, low in _static(db)["roster"].get(eid, ())
-             if all(w in low for w in words)]
-    return paginate(items, page, GUEST_PAGE)
+    roster = _static(db)["roster"].get(eid, ())
+    if not words:
+        rows = roster
+    elif len(words) == 1:
+        w = words[0]
+        rows = [r for r in roster if w in r[2]]
+    else:
+        rows = [r for r in roster if all(w in r[2] for w in words)]
+    res = paginate(rows, page, GUEST_PAGE)  # only the page's rows become records
+    res["items"] = [{"id": gid, "name": name, "seated": gid in seating} for gid, name, _ in res["items"]]
+    return res
 
 
 @toolbox.read("Get a guest's page: party, dietary requirement, mobility needs, VIP status and current table.",
@@ -136,7 +145,7 @@ def assign_seat(db, guest_id, table_id):
     seating = peek(db, "seating")  # read without copying; only the write below takes the episode's own copy
     if guest_id in seating:
         raise ToolError(f"guest already seated at {seating[guest_id]}; unassign_seat first")
-    if list(seating.values()).count(table_id) >= t["capacity"]:
+    if countOf(seating.values(), table_id) >= t["capacity"]:
         raise ToolError("table is full")
     db["seating"][guest_id] = table_id
     return {"ok": True, "guest_id": guest_id, "table_id": table_id}
@@ -322,6 +331,8 @@ def _static(db: dict) -> dict:
         "roster": {e: tuple((g, v["name"], v["name"].lower()) for g, v in sorted(guests.items()) if v["event"] == e)
                    for e in events},
     }
+    hit["dup_names"] = {e: frozenset(n for n, k in Counter(name for _, name, _ in rows).items() if k > 1)
+                        for e, rows in hit["roster"].items()}  # names two guests of an event share
     _STATIC[id(guests)] = hit
     while len(_STATIC) > 8:
         _STATIC.popitem(last=False)
@@ -342,7 +353,7 @@ def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dic
                         for g in listed)
     lset = set(listed)
     # every (guest, table) pair found in one seating but not the other belongs to a listed guest
-    out["no_other_changes"] = all(g in lset for g, _ in seat.items() ^ init.items())
+    out["no_other_changes"] = seat is init or all(g in lset for g, _ in seat.items() ^ init.items())
     if ids & {"diet", "vip", "accessible"}:  # what _table_ok says, for every listed guest with a seat
         diet = vip = accessible = True
         for g in listed:
@@ -883,8 +894,7 @@ class EventSeating(Family):
                 continue  # names must identify guests
             if len(spec["rules"]) < {1: 1, 2: 2, 3: 3, 4: 4, 5: 4}[level]:
                 continue
-            roster = [name for _, name, _ in _static(db)["roster"].get(spec["event"], ())]
-            if any(roster.count(n) > 1 for n in spec["names"]):
+            if not _static(db)["dup_names"].get(spec["event"], frozenset()).isdisjoint(spec["names"]):
                 continue
             found = _search(spec, _db_view(spec, db), limit=3000)
             if not found:
