@@ -33,14 +33,21 @@ def _finite(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(_finite(v) for v in value)
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return True
+    for item in value:
+        # strings and ints, the usual arguments, are finite: no call for them
+        if type(item) not in _ATOMS and not _finite(item):
+            return False
     return True
 
 
-def _error(message: str) -> str:
-    return canonical_json({"error": message})
+_ATOMS = frozenset({str, int, bool, type(None)})
+
+
+def _error(message: str) -> dict:
+    return {"error": message}
 
 
 def _deep_copy(value: Any) -> Any:
@@ -156,7 +163,7 @@ class Episode:
         self._db = database  # shared with the environment; writes replace only what they touch
         self._tools = {name: family.toolbox[name] for name in task.tool_names}
         self.calls: list[ToolCall] = []  # calls that reached a tool, in order
-        self.results: list[str] = []  # what each of those calls returned
+        self.values: list[JSON] = []  # what each of those calls returned (shared with the state: read only)
         self.attempts = 0  # every call, valid or not, spends budget
 
     # ---- construction -------------------------------------------------------------------
@@ -216,8 +223,18 @@ class Episode:
         """The episode's current database. For verifiers and tests; never shown to a policy."""
         return self._db
 
+    @property
+    def results(self) -> list[str]:
+        """What each call that reached a tool returned, as the JSON strings `call` gave."""
+        return [canonical_json(value) for value in self.values]
+
     def call(self, name: Any, arguments: Any = None) -> str:
         """Run one tool call; returns the tool's result (or `{"error": ...}`) as a JSON string."""
+        return canonical_json(self.call_value(name, arguments))
+
+    def call_value(self, name: Any, arguments: Any = None) -> JSON:
+        """`call` without the encoding, for the gate's own replays and baselines: the value may
+        share structure with the episode's state, so the caller must only read it."""
         self.attempts += 1
         if self.attempts > self.task.max_tool_calls:
             return _error(f"tool-call budget of {self.task.max_tool_calls} calls is exhausted")
@@ -250,8 +267,8 @@ class Episode:
         if tool.spec.writes:
             self._db = view.materialize()
         self.calls.append(ToolCall(name, arguments))
-        self.results.append(canonical_json(result))
-        return self.results[-1]
+        self.values.append(result)
+        return result
 
     def submit(self, answer: Any) -> Verdict:
         """Judge the final answer and the episode's final database. Never raises."""

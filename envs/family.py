@@ -21,9 +21,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import pkgutil
 import random
 import sys
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from .model import JSON, Environment, Plan, Task, TaskDraft, canonical_json, family_rng, stable_hash
@@ -141,9 +143,15 @@ def get_family(name: str) -> Family:
 
 
 def family_source_sha256(family: Family) -> str:
-    """Provenance: the hash of the module that defines the family."""
-    module = sys.modules[type(family).__module__]
-    with open(module.__file__, "rb") as handle:
+    """Provenance: the hash of the module that defines the family (re-read only when the file changes)."""
+    path = sys.modules[type(family).__module__].__file__
+    stat = os.stat(path)
+    return _source_sha256(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _source_sha256(path: str, mtime_ns: int, size: int) -> str:
+    with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
 
 

@@ -136,7 +136,7 @@ class Task:
 
         return compiled(canonical_json(self.answer_schema))
 
-    @property
+    @cached_property
     def constraint_ids(self) -> tuple[str, ...]:
         return tuple(c["id"] for c in self.spec["constraints"])
 

@@ -51,7 +51,7 @@ class Pools:
         if isinstance(value, dict):
             for key in sorted(value):
                 self.harvest(value[key], depth + 1)
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):  # tool results are read unencoded: tuples are lists
             for item in value[:50]:
                 self.harvest(item, depth + 1)
         elif isinstance(value, bool):
@@ -99,10 +99,10 @@ def sample_value(schema: dict, rng: random.Random, pools: Pools, depth: int = 0)
         kind = rng.choice(kind)
     if kind == "object" and depth < 6:
         props = schema.get("properties", {})
-        required = set(schema.get("required", []))
+        required = schema.get("required", ())
         return {
             k: sample_value(props[k], rng, pools, depth + 1)
-            for k in sorted(props)
+            for k in _sorted_keys(props)
             if k in required or rng.random() < 0.5
         }
     if kind == "array" and depth < 6:
@@ -135,3 +135,17 @@ def sample_value(schema: dict, rng: random.Random, pools: Pools, depth: int = 0)
     if kind == "boolean":
         return rng.random() < 0.5
     return None
+
+
+_SORTED_KEYS: dict[int, tuple[dict, list]] = {}
+
+
+def _sorted_keys(props: dict) -> list:
+    """Property names in sorted order, once per schema object (schemas are shared constants; the
+    cache keeps each one alive, so its id is never reused while cached)."""
+    hit = _SORTED_KEYS.get(id(props))
+    if hit is None or hit[0] is not props or len(hit[1]) != len(props):
+        if len(_SORTED_KEYS) > 4096:
+            _SORTED_KEYS.clear()
+        hit = _SORTED_KEYS[id(props)] = (props, sorted(props))
+    return hit[1]

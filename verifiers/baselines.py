@@ -3,7 +3,6 @@ through the same path a learner uses, and the pass rate is the fraction of attem
 
 from __future__ import annotations
 
-import json
 import random
 from functools import lru_cache
 
@@ -37,8 +36,7 @@ def random_tools_attempt(family: Family, env: Environment, task: Task, rng: rand
     specs = family.toolbox.specs(task.tool_names)
     for _ in range(rng.randint(1, task.max_tool_calls)):
         spec = rng.choice(specs)
-        result = episode.call(spec.name, sample_value(spec.parameters, rng, pools))
-        pools.harvest(json.loads(result))
+        pools.harvest(episode.call_value(spec.name, sample_value(spec.parameters, rng, pools)))
     return episode.submit(sample_value(task.answer_schema, rng, pools)).passed
 
 
@@ -61,21 +59,7 @@ BASELINES = {
 
 def baseline_rng(task: Task, name: str, attempt: int) -> random.Random:
     """The generator a baseline gets for one attempt (tests replay single attempts with it)."""
-    return TrackedRandom(derive_seed(task.task_id, "baseline", name, attempt))
-
-
-class TrackedRandom(random.Random):
-    """Knows whether it was drawn from: every draw goes through random() or getrandbits()."""
-
-    used = False
-
-    def random(self) -> float:
-        self.used = True
-        return super().random()
-
-    def getrandbits(self, k: int) -> int:
-        self.used = True
-        return super().getrandbits(k)
+    return random.Random(derive_seed(task.task_id, "baseline", name, attempt))
 
 
 def pass_rate(name: str, family: Family, env: Environment, task: Task, attempts: int) -> float:
@@ -85,10 +69,10 @@ def pass_rate(name: str, family: Family, env: Environment, task: Task, attempts:
     results = []
     for i in range(attempts):
         rng = baseline_rng(task, name, i)
+        seeded = rng.getstate() if i == 0 else None
         results.append(attempt(family, env, task, rng))
-        if not rng.used:
-            # A baseline that drew nothing acts the same on every attempt (episodes are
-            # deterministic): the remaining attempts would repeat this one exactly.
-            results.extend([results[-1]] * (attempts - 1 - i))
-            break
+        if i == 0 and rng.getstate() == seeded:
+            # The first attempt drew nothing, so it did not depend on its generator (episodes
+            # are deterministic): every other attempt would repeat it exactly.
+            return float(results[0])
     return sum(results) / attempts

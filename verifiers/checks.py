@@ -39,13 +39,26 @@ class GateConfig:
 def replay(
     family: Family, env: Environment, task: Task, plan: Plan, reads: bool = True
 ) -> tuple[Episode, Verdict, list[dict]]:
-    """Replay a plan's calls in a fresh episode, then submit its answer. With `reads=False` only
-    write calls are replayed: read tools never change the database, so the verdict is the same
-    and the gate's many verdict-only replays cost a fraction."""
+    """Replay a plan's calls in a fresh episode, then submit its answer; returns the episode, the
+    verdict and each call's result. With `reads=False` only write calls are replayed (see `judge_plan`)."""
     episode = Episode(family, task, env.database)
-    calls = plan.calls if reads else [c for c in plan.calls if c.name in family.toolbox and family.toolbox[c.name].spec.writes]
+    calls = plan.calls if reads else _writes(family, plan)
     results = [json.loads(episode.call(call.name, call.arguments)) for call in calls]
     return episode, episode.submit(plan.answer), results
+
+
+def judge_plan(family: Family, env: Environment, task: Task, plan: Plan) -> Verdict:
+    """The verdict a plan earns, for the gate's many verdict-only replays: read tools never change
+    the database, so only write calls are replayed, and their results are not encoded."""
+    episode = Episode(family, task, env.database)
+    for call in _writes(family, plan):
+        episode.call_value(call.name, call.arguments)
+    return episode.submit(plan.answer)
+
+
+def _writes(family: Family, plan: Plan) -> list:
+    toolbox = family.toolbox
+    return [c for c in plan.calls if c.name in toolbox and toolbox[c.name].spec.writes]
 
 
 def _is_error(result: object) -> bool:
@@ -123,10 +136,9 @@ def run_reference_episode(family: Family, env: Environment, task: Task) -> tuple
     if episode.attempts != len(episode.calls):
         raise Reject("solvable", "the reference made a call that did not reach a tool")
     verdict = episode.submit(answer)
-    _, replayed, _ = replay(family, env, task, plan, reads=False)
-    if replayed != verdict:
+    if judge_plan(family, env, task, plan) != verdict:
         raise Reject("deterministic", "replaying the reference's calls gives another verdict")
-    return plan, verdict, [json.loads(result) for result in episode.results], episode
+    return plan, verdict, list(episode.values), episode
 
 
 def check_solvable(verdict: Verdict) -> CheckResult:
@@ -156,7 +168,7 @@ def check_negative_controls(family: Family, env: Environment, task: Task, refere
     except Exception as exc:
         raise Reject("discriminative", f"the family's controls raised {type(exc).__name__}: {exc}"[:300]) from None
     for position, plan in enumerate(controls):
-        _, verdict, _ = replay(family, env, task, plan, reads=False)
+        verdict = judge_plan(family, env, task, plan)
         if verdict.passed or (verdict.error or "").startswith("verifier error"):
             raise Reject("discriminative", f"family control {position} {'passes' if verdict.passed else 'was not judged: ' + str(verdict.error)}")
     return CheckResult("negative_controls", True, {"initial_state_checked": bool(writes), "family_controls": len(controls)})
@@ -172,7 +184,7 @@ def check_mutations(family: Family, env: Environment, task: Task, reference: Pla
     for target, plan in mutations:
         if target not in task.constraint_ids:
             raise Reject("discriminative", f"a mutation targets unknown constraint {target!r}")
-        _, verdict, _ = replay(family, env, task, plan, reads=False)
+        verdict = judge_plan(family, env, task, plan)
         if verdict.error:
             raise Reject("discriminative", f"mutation of {target} was not judged: {verdict.error}")
         if verdict.passed or target not in verdict.failed:
@@ -199,7 +211,7 @@ def check_complete(family: Family, env: Environment, task: Task, reference: Plan
         raise Reject("complete", "the independent solver found no valid answer")
     distinct = set()
     for position, plan in enumerate(plans):
-        _, verdict, _ = replay(family, env, task, plan, reads=False)
+        verdict = judge_plan(family, env, task, plan)
         if not verdict.passed:
             raise Reject("complete", f"solver answer {position} is rejected by the verifier: {list(verdict.failed)} {verdict.error or ''}".strip())
         distinct.add(canonical_json(plan.answer))
@@ -257,7 +269,7 @@ def check_deterministic(family: Family, rebuilt_env: Environment, task: Task, re
     again = make_task(family, rebuilt_env, task.level, task.index)
     if canonical_json(again.to_json()) != canonical_json(task.to_json()):
         raise Reject("deterministic", "rebuilding the task from (family, version, seed, level, index) gives another task")
-    _, second, _ = replay(family, rebuilt_env, task, reference, reads=False)
+    second = judge_plan(family, rebuilt_env, task, reference)
     if second != verdict:
         raise Reject("deterministic", "the same answer got another verdict on a rebuilt environment")
     return CheckResult("deterministic", True)
