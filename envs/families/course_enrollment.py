@@ -1355,6 +1355,9 @@ def iter_valid_states(world: World, spec: dict, prefer=None):
         groups = groups_of[course] = [(o, world.span(o)) for o in opts]
         return groups
 
+    if not all(any(options_for(course) for course in courses) for courses in slots):
+        return iter(())  # some requirement has no course with a section the student could take: no state at all
+
     def rec(i, chosen_courses, chosen, span):
         if i == len(slots):
             added = sorted(s for group in chosen for s in group)
