@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import OrderedDict
 from functools import lru_cache
 
 from synthgym.envs.family import Agent, Family, register_family
@@ -1089,6 +1090,39 @@ def _task_world(db: dict, customer: str, ships: list, stale: list) -> _World:
     return world
 
 
+_WORLDS: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _level_world(db: dict, level: int) -> _World:
+    """`_task_world` of a level's scenario (its customer, its pool of shipments and the shipments to re-plan),
+    built once per database: the draft, the mutations and the solver of every task of that level share it
+    and its caches of chains and routes (pure functions of the database, which no task changes). Each entry
+    holds its database, so the id stays its own; a few databases are kept."""
+    hit = _WORLDS.get(id(db))
+    if hit is None or hit[0] is not db:
+        hit = _WORLDS[id(db)] = (db, {})
+        while len(_WORLDS) > 8:
+            _WORLDS.popitem(last=False)
+    worlds = hit[1]
+    world = worlds.get(level)
+    if world is None:
+        meta = db["meta"][str(level)]
+        rebook = sorted({db["bookings"][bid]["shipment"] for bid in meta["stale"]})
+        world = worlds[level] = _task_world(db, meta["customer"], meta["pool"] + rebook, meta["stale"])
+    return world
+
+
+def _spec_world(db: dict, level: int, spec: dict) -> _World:
+    """The level's shared world when the task is one of its scenario's (always, for drafted tasks), else the
+    task's own."""
+    meta = db.get("meta", {}).get(str(level))
+    if meta is not None and spec["customer"] == meta["customer"] and list(spec["stale"]) == list(meta["stale"]):
+        rebook = {db["bookings"][bid]["shipment"] for bid in meta["stale"]}
+        if all(s in meta["pool"] or s in rebook for s in spec["shipments"]):
+            return _level_world(db, level)
+    return _task_world(db, spec["customer"], spec["shipments"], spec["stale"])
+
+
 def _route_costs(world: _World, views: list, chosen, rules: _Rules) -> list:
     """The cost of each shipment's route in a joint choice."""
     out = []
@@ -1206,7 +1240,7 @@ class ShippingRoutes(Family):
         meta = db["meta"][str(level)]
         rules = _level_rules(level)
         rebook = sorted({db["bookings"][bid]["shipment"] for bid in meta["stale"]})
-        world = _task_world(db, meta["customer"], meta["pool"] + rebook, meta["stale"])
+        world = _level_world(db, level)
         for _ in range(8):
             named = sorted(rng.sample(meta["pool"], PICK[level]))
             ships = named + rebook
@@ -1561,10 +1595,7 @@ class ShippingRoutes(Family):
     def _optimum(self, task: Task, db: dict, keep: int = 2):
         spec = task.spec
         rules = _Rules(**spec["rules"])
-        world = _db_world(db, spec["customer"] if rules.bans else None, [db["shipments"][x]["origin"] for x in spec["shipments"]])
-        for bid in spec["stale"]:
-            b = db["bookings"][bid]
-            world.freed[b["departure"]] = world.freed.get(b["departure"], 0) + b["weight"]
+        world = _spec_world(db, task.level, spec)  # its bans count only under rules.bans
         views = [_ship_view(db, s) for s in spec["shipments"]]
         route_lists = [_routes(world, v, rules) for v in views]
         return world, views, route_lists, _joint(views, route_lists, world, keep=keep)
@@ -1572,7 +1603,7 @@ class ShippingRoutes(Family):
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
         spec = task.spec
         final_ref, _ = _apply(db, [c for c in reference.calls if toolbox[c.name].spec.writes])
-        world = _task_world(db, spec["customer"], spec["shipments"], spec["stale"])
+        world = _spec_world(db, task.level, spec)
         views = [_ship_view(db, s) for s in spec["shipments"]]
         routing = []
         for sid in spec["shipments"]:
