@@ -18,7 +18,11 @@ JSON = Any  # a JSON-able value: dict / list / str / int / float / bool / None
 
 def canonical_json(value: JSON) -> str:
     """Sorted keys, no whitespace, no NaN: the one serialization used for anything written."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL.encode(value)
+
+
+# One encoder for every call: json.dumps with options would build a new one each time.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def stable_hash(*parts: object) -> str:
