@@ -961,7 +961,12 @@ def _alternatives(world: World, spec: dict, base: dict):
     sec_credits = world.sec_credits
     credits_bit, wait_bit = _BIT["credits"], _BIT["waitlist"]
     waited = base["waitlisted"]
+    waited_one = waited[0] if len(waited) == 1 else object()  # a list [exp] equals `waited` iff exp is this
     excluded = set(added)
+
+    # the sections a swap may add whatever the rest (in `all_open` order), with what the loop reads
+    cands = [(other, course_of[other], mask[other], sec_credits[other]) for other in all_open
+             if other not in excluded and course_of[other] not in current_courses]
 
     def swaps(rest: list[str], skip: set, kept: set) -> None:
         """Every state adding one open section to `rest` (the other added sections), `kept` being
@@ -970,22 +975,18 @@ def _alternatives(world: World, spec: dict, base: dict):
         room = limit - world.credits(kept) if limit is not None else None
         # the waitlist sections still free around the other classes, best first
         waits = [(w, m) for _, w, m in wait_options if not m & rest_span] if wait_options is not None else None
-        for other in all_open:
-            if other in excluded:
-                continue
-            course = course_of[other]
-            if course in current_courses or course in skip:
+        for other, course, span, credit in cands:
+            if course in skip:
                 continue
             bits = static[other]
-            span = mask[other]
             if span & rest_span:
                 bits |= clash
-            if room is not None and sec_credits[other] > room:
+            if room is not None and credit > room:
                 bits |= credits_bit
             if waits is not None:
                 for exp, m in waits:
                     if not m & span:
-                        if waited != [exp]:
+                        if exp != waited_one:  # the state's waitlist is not [exp]
                             bits |= wait_bit
                         break
                 else:
