@@ -329,7 +329,9 @@ def book_leg(db, shipment_id, departure_id):
     left = d["capacity"] - d["load"] - used
     if left < s["weight"]:
         raise ToolError(f"insufficient capacity on {departure_id}: {left} kg left, {s['weight']} kg needed")
-    cost = _booking_cost({k: _peek(db, k) for k in ("departures", "services", "carriers", "hubs")}, s, departure_id)
+    svc = _peek(db, "services")[d["service"]]
+    fee = _peek(db, "hubs")[svc["origin"]]["fee"] if svc["origin"] != s["origin"] else 0
+    cost = _leg_cost(s["weight"], d["rate"], _peek(db, "carriers")[svc["carrier"]]["surcharge"], fee)  # _booking_cost
     db["counters"]["booking"] += 1
     bid = f"BK-{db['counters']['booking']:04d}"
     db["bookings"][bid] = {"shipment": shipment_id, "departure": departure_id, "weight": s["weight"], "cost": cost, "status": "active"}
@@ -1346,7 +1348,7 @@ class ShippingRoutes(Family):
         total = 0
         active_ids = []
         by_ship: dict = {sid: [] for sid in ships}
-        for bid, b in sorted(final_db["bookings"].items()):
+        for bid, b in final_db["bookings"].items():  # (order: the legs are sorted below, the ids compared as a set)
             if b["status"] == "active" and b["shipment"] in task_set:
                 by_ship[b["shipment"]].append((bid, b["departure"], b["cost"]))
         filed_by: dict = {sid: [] for sid in ships}
@@ -1410,12 +1412,20 @@ class ShippingRoutes(Family):
         ids = answer.get("booking_ids", [])
         held["reported_bookings"] = len(ids) == len(set(ids)) and set(ids) == set(active_ids)
 
-        def others(db):
-            bookings = {k: v for k, v in db["bookings"].items() if v["shipment"] not in task_set}
-            decls = {k: v for k, v in db["declarations"].items() if v["shipment"] not in task_set}
-            return bookings, decls
+        def others_same(table: str) -> bool:
+            """The records of other shipments are the same in both (same ids, equal records)."""
+            now, before = final_db[table], initial_db[table]
+            if now is before:
+                return True
+            count = 0
+            for k, v in now.items():
+                if v["shipment"] not in task_set:
+                    count += 1
+                    if before.get(k) != v:
+                        return False
+            return count == sum(1 for v in before.values() if v["shipment"] not in task_set)
 
-        same = others(final_db) == others(initial_db)
+        same = others_same("bookings") and others_same("declarations")
         for bid, b in initial_db["bookings"].items():  # the task's own earlier bookings may only be cancelled
             now = final_db["bookings"].get(bid)
             if b["shipment"] in task_set and (now is None or {**now, "status": b["status"]} != b):
