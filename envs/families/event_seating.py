@@ -340,7 +340,8 @@ def _static(db: dict) -> dict:
 
 
 def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dict[str, bool]:
-    ids = {c["id"] for c in spec["constraints"]}
+    constraints = spec["constraints"]
+    ids = {c["id"] for c in constraints}
     listed = spec["guests"]
     event = spec["event"]
     seat, init = final_db["seating"], initial_db["seating"]
@@ -348,13 +349,30 @@ def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dic
     guests = final_db["guests"]
     static = _static(final_db)
     out: dict = {}
-    counts = Counter(seat.values())
-    out["seated"] = all(g in seat and tables[seat[g]]["event"] == event and counts[seat[g]] <= tables[seat[g]]["capacity"]
-                        for g in listed)
+    counts: dict = {}
+    for t in seat.values():
+        counts[t] = counts.get(t, 0) + 1
+    ok = True
+    for g in listed:  # each has a seat at a table of the event that is not over capacity
+        t = seat.get(g)
+        if t is None:
+            ok = False
+            break
+        tab = tables[t]
+        if tab["event"] != event or counts[t] > tab["capacity"]:
+            ok = False
+            break
+    out["seated"] = ok
     lset = set(listed)
     # every (guest, table) pair found in one seating but not the other belongs to a listed guest
-    out["no_other_changes"] = seat is init or all(g in lset for g, _ in seat.items() ^ init.items())
-    if ids & {"diet", "vip", "accessible"}:  # what _table_ok says, for every listed guest with a seat
+    ok = True
+    if seat is not init:
+        for g, _ in seat.items() ^ init.items():
+            if g not in lset:
+                ok = False
+                break
+    out["no_other_changes"] = ok
+    if "diet" in ids or "vip" in ids or "accessible" in ids:  # what _table_ok says, for every listed guest with a seat
         diet = vip = accessible = True
         for g in listed:
             t = seat.get(g)
@@ -366,14 +384,36 @@ def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dic
         out["diet"], out["vip"], out["accessible"] = diet, vip, accessible
     if "together" in ids:
         parties = final_db["parties"]
-        out["together"] = all(len({seat[m] for m in parties[pid]["members"] if m in seat}) <= 1
-                              for pid in {guests[g]["party"] for g in listed})
+        ok = True
+        for pid in {guests[g]["party"] for g in listed}:  # each party's seated members share one table
+            where = None
+            for m in parties[pid]["members"]:
+                t = seat.get(m)
+                if t is not None:
+                    if where is None:
+                        where = t
+                    elif t != where:
+                        ok = False
+                        break
+            if not ok:
+                break
+        out["together"] = ok
     if "apart" in ids:
-        out["apart"] = not any((a in lset or b in lset) and a in seat and b in seat and seat[a] == seat[b]
-                               for a, b in final_db["conflicts"])
+        ok = True
+        for a, b in final_db["conflicts"]:
+            if (a in lset or b in lset) and a in seat and b in seat and seat[a] == seat[b]:
+                ok = False
+                break
+        out["apart"] = ok
     if "conditional" in ids:
-        wheel = {seat[g] for g in static["wheelers"] if g in seat}
-        out["conditional"] = all(counts[t] <= spec["wheel_cap"] for t in wheel if tables[t]["event"] == event)
+        cap = spec["wheel_cap"]
+        ok = True
+        for g in static["wheelers"]:
+            t = seat.get(g)
+            if t is not None and counts[t] > cap and tables[t]["event"] == event:
+                ok = False
+                break
+        out["conditional"] = ok
     claimed: dict = {}
     ok = True
     for item in answer.get("assignments") or []:
@@ -382,9 +422,12 @@ def _evaluate(spec: dict, answer: dict, final_db: dict, initial_db: dict) -> dic
         claimed[item["guest"]] = item["table"]
     out["answer"] = ok and claimed == {g: seat[g] for g in listed if g in seat}
     if "free_seats" in ids:
-        free = static["capacity"].get(event, 0) - sum(counts[t] for t in static["tables_of"].get(event, ()))
+        taken = 0
+        for t in static["tables_of"].get(event, ()):
+            taken += counts.get(t, 0)
+        free = static["capacity"].get(event, 0) - taken
         out["free_seats"] = answer.get("free_seats") == free and not isinstance(answer.get("free_seats"), bool)
-    return {c["id"]: bool(out.get(c["id"], False)) for c in spec["constraints"]}
+    return {c["id"]: bool(out.get(c["id"], False)) for c in constraints}
 
 
 # ---- search -------------------------------------------------------------------------------------------
@@ -546,10 +589,12 @@ def _plan_for(spec: dict, db: dict, seating: dict, answer_free: int | None = Non
             calls.append(ToolCall("assign_seat", {"guest_id": g, "table_id": seating[g]}))
     answer = {"assignments": [{"guest": g, "table": seating[g]} for g in spec["guests"] if g in seating]}
     if spec.get("free_seats"):
-        event = spec["event"]
-        cap = sum(t["capacity"] for t in db["tables"].values() if t["event"] == event)
-        others = sum(1 for g, t in db["seating"].items() if g not in spec["guests"] and db["guests"][g]["event"] == event)
-        answer["free_seats"] = cap - others - len(seating) if answer_free is None else answer_free
+        if answer_free is None:
+            event, guests, listed = spec["event"], db["guests"], set(spec["guests"])
+            cap = _static(db)["capacity"].get(event, 0)  # the event's tables' capacities
+            others = sum(1 for g in db["seating"] if g not in listed and guests[g]["event"] == event)
+            answer_free = cap - others - len(seating)
+        answer["free_seats"] = answer_free
     return Plan(tuple(calls), answer)
 
 
