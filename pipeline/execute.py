@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from synthgym.envs.family import env_id_for, get_family
@@ -72,7 +73,7 @@ def run_in_process(units: list[WorkUnit], config: RunConfig) -> Iterator[UnitRes
 
 def start_ray(address: str | None, workers: int | None) -> int:
     """Connect to a cluster by address, reuse a running local instance, or start one.
-    Returns how many units may be in flight at once."""
+    Returns how many units may run at once (the workers)."""
     import ray
 
     if not ray.is_initialized():
@@ -81,7 +82,7 @@ def start_ray(address: str | None, workers: int | None) -> int:
         else:
             ray.init(
                 address="local",  # a new instance, never a stale one a `ray start` left behind
-                num_cpus=os.cpu_count() or 1,  # `workers` caps units in flight, not the instance
+                num_cpus=os.cpu_count() or 1,  # `workers` caps units running at once, not the instance
                 include_dashboard=False,
                 logging_level="WARNING",
                 log_to_driver=False,
@@ -90,40 +91,56 @@ def start_ray(address: str | None, workers: int | None) -> int:
     return max(1, min(workers, cpus) if workers else cpus)
 
 
-def run_on_ray(
-    units: list[WorkUnit], config: RunConfig, in_flight: int, on_submit: Callable[[WorkUnit], None] | None = None
-) -> Iterator[UnitResult]:
-    """Yield each unit's result as it completes, with at most `in_flight` units running."""
+def run_on_ray(units: list[WorkUnit], config: RunConfig, workers: int) -> Iterator[UnitResult]:
+    """Yield each unit's result as it completes, with `workers` units running at once.
+
+    Each unit asks for its share of the cluster's CPUs, so Ray itself runs no more than `workers`
+    at a time; one more unit per worker waits queued inside Ray, so a worker that finishes starts
+    the next unit at once instead of waiting for this loop. A unit's time limit counts from when
+    it is presumed to start (when a running unit ends, in submission order), not from its queueing."""
+    import ray
+
+    cpus = ray.cluster_resources().get("CPU", 1)
+    remote = ray.remote(max_retries=0, num_cpus=cpus / workers)(process_unit)
+    config_ref = ray.put(config)
+    pending = deque(units)
+    queued: deque = deque()  # submitted, presumed waiting for a worker (oldest first)
+    units_by_ref: dict = {}
+    deadlines: dict = {}  # presumed running -> deadline
+    while pending or units_by_ref:
+        while pending and len(units_by_ref) < 2 * workers:
+            ref = remote.remote(pending[0], config_ref)
+            units_by_ref[ref] = pending.popleft()
+            queued.append(ref)
+        now = time.monotonic()
+        while queued and len(deadlines) < workers:
+            deadlines[queued.popleft()] = now + config.unit_timeout_s
+        ready, _ = ray.wait(list(units_by_ref), num_returns=1, timeout=0.5)
+        for ref in ready:
+            yield _collect(ref, units_by_ref.pop(ref))
+            if deadlines.pop(ref, None) is None:
+                queued.remove(ref)  # Ray started it before this loop presumed so
+        now = time.monotonic()
+        for ref, deadline in list(deadlines.items()):
+            if now > deadline:
+                ray.cancel(ref, force=True)  # kills the worker: a hung family cannot stall the run
+                del deadlines[ref]
+                yield failed_unit(units_by_ref.pop(ref), "timeout", f"exceeded the unit time limit of {config.unit_timeout_s:g} s")
+
+
+def _collect(ref, unit: WorkUnit) -> UnitResult:
+    """A finished unit's result, or its failure as rejections naming why."""
     import ray
     from ray.exceptions import GetTimeoutError, RayTaskError, TaskCancelledError, WorkerCrashedError
 
-    remote = ray.remote(max_retries=0)(process_unit)
-    config_ref = ray.put(config)
-    pending = list(reversed(units))
-    running: dict = {}  # object ref -> (unit, deadline)
-    while pending or running:
-        while pending and len(running) < in_flight:
-            unit = pending.pop()
-            running[remote.remote(unit, config_ref)] = (unit, time.monotonic() + config.unit_timeout_s)
-            if on_submit:
-                on_submit(unit)
-        ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
-        now = time.monotonic()
-        for ref in ready:
-            unit, _deadline = running.pop(ref)
-            try:
-                yield ray.get(ref)
-            except WorkerCrashedError:
-                yield failed_unit(unit, "crash", "the worker process died while certifying this environment")
-            except RayTaskError as exc:
-                cause = exc.cause if getattr(exc, "cause", None) is not None else exc
-                yield failed_unit(unit, "exception", f"{type(cause).__name__}: {cause}"[:500])
-            except (TaskCancelledError, GetTimeoutError) as exc:
-                yield failed_unit(unit, "timeout", f"cancelled: {type(exc).__name__}")
-            except Exception as exc:  # e.g. the node holding the result was lost
-                yield failed_unit(unit, "crash", f"{type(exc).__name__}: {exc}"[:500])
-        for ref, (unit, deadline) in list(running.items()):
-            if now > deadline:
-                ray.cancel(ref, force=True)  # kills the worker: a hung family cannot stall the run
-                running.pop(ref)
-                yield failed_unit(unit, "timeout", f"exceeded the unit time limit of {config.unit_timeout_s:g} s")
+    try:
+        return ray.get(ref)
+    except WorkerCrashedError:
+        return failed_unit(unit, "crash", "the worker process died while certifying this environment")
+    except RayTaskError as exc:
+        cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+        return failed_unit(unit, "exception", f"{type(cause).__name__}: {cause}"[:500])
+    except (TaskCancelledError, GetTimeoutError) as exc:
+        return failed_unit(unit, "timeout", f"cancelled: {type(exc).__name__}")
+    except Exception as exc:  # e.g. the node holding the result was lost
+        return failed_unit(unit, "crash", f"{type(exc).__name__}: {exc}"[:500])
