@@ -714,10 +714,9 @@ DAY_RULES = ("calories", "protein", "conditional")
 
 
 def _all_pairs(spec: dict, lunches: list, dinners: list, memo: dict) -> list:
-    """Every (lunch, dinner) of one day with a bit per day rule that holds (1 calories, 2 protein, 4 conditional),
-    whether it repeats a recipe, and the ingredients of both: filtered by `_valid_pairs` as each search needs."""
+    """Every (lunch, dinner) of one day with a bit per day rule that holds (1 calories, 2 protein, 4 conditional)
+    and whether it repeats a recipe: filtered by `_valid_pairs` as each search needs."""
     out = []
-    empty = frozenset()
     for lunch in lunches:
         lid = lunch[0]
         for dinner in dinners:
@@ -726,7 +725,7 @@ def _all_pairs(spec: dict, lunches: list, dinners: list, memo: dict) -> list:
             if bits is None:  # the day rules read only calories, protein and the diet: fixed per recipe
                 cal, prot, cond = _pair_flags(spec, lunch, dinner)
                 bits = memo[key] = cal | (prot << 1) | (cond << 2)
-            out.append((lunch, dinner, bits, dinner[0] == lid, (lunch[6] or empty) | (dinner[6] or empty)))
+            out.append((lunch, dinner, bits, dinner[0] == lid))  # the ingredients: by `_valid_pairs`, for the kept
     return out
 
 
@@ -736,7 +735,8 @@ def _valid_pairs(spec: dict, lunches: list, dinners: list, banned, repeats: bool
     neg = 1 << DAY_RULES.index(negate) if negate is not None else 0
     if every is None:
         every = _all_pairs(spec, lunches, dinners, {} if memo is None else memo)
-    return [(lunch, dinner, ings) for lunch, dinner, bits, same, ings in every
+    empty = frozenset()
+    return [(lunch, dinner, (lunch[6] or empty) | (dinner[6] or empty)) for lunch, dinner, bits, same in every
             if bits & need == need and not bits & neg and (repeats or not same)
             and not (banned and (banned in lunch[6] or banned in dinner[6]))]
 
@@ -798,6 +798,39 @@ class _Lazy:
 
     def __bool__(self) -> bool:
         return bool(self.made) or self._more()
+
+
+class _LazyRating(_Lazy):
+    """`_Lazy` in the "rating" order (best-rated pair first, then the cheaper, then lunch id, dinner id: what sorting
+    every pair gives): for one lunch, its dinners by (-rating, cost, id) come in that order too (ratings are tenths,
+    so a higher rating makes a strictly higher sum)."""
+
+    __slots__ = ()
+
+    def __init__(self, spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate,
+                 memo: dict) -> None:
+        super().__init__(spec, [], dinners, banned, repeats, disabled, negate, memo, 1)
+        self.dinners = sorted(dinners, key=lambda t: (-t[4], t[3], t[0]))
+        first = self.dinners[0] if dinners else None
+        self.heap = [(-(lunch[4] + first[4]), lunch[3] + first[3], lunch[0], first[0], k, 0, lunch)
+                     for k, lunch in enumerate(lunches)] if first is not None else []
+        heapq.heapify(self.heap)
+
+    def _more(self) -> bool:
+        heap, dinners, accept = self.heap, self.dinners, self.accept
+        while heap:
+            _, _, _, _, k, j, lunch = heap[0]
+            dinner = dinners[j]
+            if j + 1 < len(dinners):
+                nxt = dinners[j + 1]
+                heapq.heapreplace(heap, (-(lunch[4] + nxt[4]), lunch[3] + nxt[3], lunch[0], nxt[0], k, j + 1, lunch))
+            else:
+                heapq.heappop(heap)
+            pair = accept(lunch, dinner)
+            if pair is not None:
+                self.made.append(pair)
+                return True
+        return False
 
 
 def _every_of(spec: dict, cache: dict, lunches: list, dinners: list, memo: dict) -> list:
@@ -888,12 +921,13 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
         neg = negate if negate in ("calories", "protein", "conditional") and i in desc_days else None
         key = (id(lunches), id(dinners), banned, repeats, day_rules, neg)  # entries hold the lists (ids stay theirs)
         how = "desc" if i in desc_days else order
-        if how in ("asc", "desc"):  # made as the search reads them: most searches read a few pairs a day
+        if how in ("asc", "desc", "rating"):  # made as the search reads them: most searches read a few pairs a day
             lkey = key + ("lazy", how)
             hit = cache.get(lkey)
             if hit is None or hit[0] is not lunches or hit[1] is not dinners:
-                hit = cache[lkey] = (lunches, dinners, _Lazy(spec, lunches, dinners, banned, repeats, disabled, neg, memo,
-                                                             -1 if how == "desc" else 1))
+                lazy = (_LazyRating(spec, lunches, dinners, banned, repeats, disabled, neg, memo) if how == "rating" else
+                        _Lazy(spec, lunches, dinners, banned, repeats, disabled, neg, memo, -1 if how == "desc" else 1))
+                hit = cache[lkey] = (lunches, dinners, lazy)
             pairs.append(hit[2])
             continue
         hit = cache.get(key)
