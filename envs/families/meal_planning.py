@@ -222,8 +222,7 @@ def get_allergens(db, recipe_ids):
     out = []
     for rid in recipe_ids:
         r = _recipe(db, rid)
-        out.append({"recipe_id": rid, "allergens": sorted({a for i, _ in r["ingredients"] for a in db["ingredients"][i]["allergens"]},
-                                                          key=ALLERGENS.index)})
+        out.append({"recipe_id": rid, "allergens": sorted(_static(db)["allergens"][rid], key=ALLERGENS.index)})
     return {"recipes": out}
 
 
@@ -467,8 +466,24 @@ def _pantry_due(spec: dict, db: dict) -> list[tuple[str, int, str]]:
     return sorted(out)
 
 
+_IDS: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _constraint_ids(constraints: list) -> frozenset:
+    """The ids of a spec's constraints, remembered for the last few lists (each entry holds its list, so that the id
+    stays its own; specs are not changed once drafted)."""
+    hit = _IDS.get(id(constraints))
+    if hit is not None and hit[0] is constraints and hit[1] == len(constraints):
+        return hit[2]
+    ids = frozenset(c["id"] for c in constraints)
+    _IDS[id(constraints)] = (constraints, len(constraints), ids)
+    while len(_IDS) > 32:
+        _IDS.popitem(last=False)
+    return ids
+
+
 def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
-    ids = {c["id"] for c in spec["constraints"]}
+    ids = _constraint_ids(spec["constraints"])
     n = len(spec["days"])
     listed = answer.get("days") or []
     got = listed[:n]
@@ -553,32 +568,45 @@ def _cand(rid: str, r: dict, approx: float, details: bool = True) -> tuple:
 
 def _ctx(spec: dict, db: dict) -> dict:
     static = _static(db)
-    ctx = {"busy": {e["date"] for e in db["calendar"]} if spec.get("busy_minutes") is not None else set(),
-           "recent": {x for _, x in db["households"][spec["household"]]["history"]} if spec.get("fresh") else set(),
+    ctx = {"busy": _memo(db, ("busy",), lambda: frozenset(e["date"] for e in db["calendar"]))
+           if spec.get("busy_minutes") is not None else frozenset(),
+           "recent": _memo(db, ("recent", spec["household"]),
+                           lambda: frozenset(r for _, r in db["households"][spec["household"]]["history"]))
+           if spec.get("fresh") else frozenset(),
            "allergies": set(spec["allergies"]),
            "allergens": static["allergens"]}
-    shared: dict = {}  # a lunch table, a dinner table and a busy-evening dinner table serve every day
     checks = {}
-    # what `_slot_checks` says, with the parts that do not depend on the slot worked out once per recipe
+    # what `_slot_checks` says, with the parts that do not depend on the slot worked out once per recipe; a lunch
+    # table, a dinner table and a busy-evening dinner table serve every day, each made once per database and rules
+    # (so are the caches keyed by them: which recipes break one rule alone, which meet them all, the cheapest few)
     allergies, diet, quick, reviews = ctx["allergies"], spec.get("diet"), spec.get("busy_minutes"), spec.get("reviews")
     recent, allergens = ctx["recent"], static["allergens"]
-    common = {rid: (r["meal"], not (allergens[rid] & allergies), _diet_ok(diet, r["diet"]), r["minutes"],
-                    reviews is None or r["reviews"] >= reviews, rid not in recent) for rid, r in db["recipes"].items()}
+    rules = (tuple(sorted(allergies)), diet, reviews, spec["household"] if spec.get("fresh") else None)
+
+    def common() -> dict:
+        return {rid: (r["meal"], not (allergens[rid] & allergies), _diet_ok(diet, r["diet"]), r["minutes"],
+                      reviews is None or r["reviews"] >= reviews, rid not in recent) for rid, r in db["recipes"].items()}
+
+    def table(slot: str, busy: bool) -> dict:
+        return {rid: {"meals": meal in (slot, "any"), "allergens": safe, "diet": fits,
+                      "busy": not busy or minutes <= quick, "reviews": reviewed, "fresh": fresh}
+                for rid, (meal, safe, fits, minutes, reviewed, fresh) in _memo(db, ("common",) + rules, common).items()}
+
     for day in range(len(spec["days"])):
         for slot in ("lunch", "dinner"):
-            kind = (slot, slot == "dinner" and spec["days"][day] in ctx["busy"])
-            if kind not in shared:
-                busy = kind[1]
-                shared[kind] = {rid: {"meals": meal in (slot, "any"), "allergens": safe, "diet": fits,
-                                      "busy": not busy or minutes <= quick, "reviews": reviewed, "fresh": fresh}
-                                for rid, (meal, safe, fits, minutes, reviewed, fresh) in common.items()}
-            checks[(day, slot)] = shared[kind]
+            busy = slot == "dinner" and spec["days"][day] in ctx["busy"]
+            checks[(day, slot)] = _memo(db, ("table", slot, busy, quick if busy else None) + rules,
+                                        lambda: table(slot, busy))
     ctx["checks"] = checks
+    ctx["breakers"] = _memo(db, ("breakers",), dict)  # keyed by the tables (each entry holds its own)
+    ctx["fine"] = _memo(db, ("fine",), dict)
     ctx["pantry"], ctx["book"] = _book(spec, db)
     people, book = spec["people"], ctx["book"]
-    ctx["cands"] = _memo(db, ("cands", people, spec["days"][0] if spec.get("promotions") else None), lambda: {
+    ckey = (people, spec["days"][0] if spec.get("promotions") else None)
+    ctx["cands"] = _memo(db, ("cands",) + ckey, lambda: {
         rid: _cand(rid, r, sum(-(-q * people // book[i][0]) * book[i][1] for i, q in r["ingredients"]))
         for rid, r in db["recipes"].items()})
+    ctx["lists"] = _memo(db, ("lists",) + ckey, dict)  # a table's cheapest few candidates, by these candidates
     return ctx
 
 
