@@ -68,13 +68,13 @@ def check_row(row: dict, env_cache: dict) -> str | None:
     if problem:
         return f"row schema: {problem}"
     family = get_family(row["family"])
-    environment = json.loads(row["environment"])
     key = (row["family"], row["seed"])
     if key not in env_cache:
         env_cache.clear()  # rows of one environment are adjacent; keep memory flat
-        env_cache[key] = (build_environment(family, row["seed"]), build_environment(family, row["seed"]))
-    env, rebuilt = env_cache[key]
-    if canonical_json(env.to_json()) != canonical_json(environment):
+        env = build_environment(family, row["seed"])
+        env_cache[key] = (env, build_environment(family, row["seed"]), canonical_json(env.to_json()))
+    env, rebuilt, env_json = env_cache[key]
+    if row["environment"] != env_json:  # written as exactly this canonical JSON: bytes must match
         return "the stored environment differs from the one rebuilt from its seed"
     task = make_task(family, env, row["difficulty"], row["task_index"])
     certificate = json.loads(row["certificate"])

@@ -91,14 +91,19 @@ def test_verify_accepts_the_run_and_catches_tampering(finished, tmp_path):
     spec = json.loads(table[0]["spec"])
     spec["cost"] += 1  # a verifier spec that no longer matches the world
     table[0]["spec"] = json.dumps(spec)
+    environment = json.loads(table[1]["environment"])
+    environment["database"]["__extra__"] = 1  # a database that is not the one its seed builds
+    table[1]["environment"] = json.dumps(environment, sort_keys=True, separators=(",", ":"))
     from synthgym.pipeline.shards import write_shard
 
     manifest_entry = write_shard(copy, item["path"], table, TASK_SCHEMA)
     item.update(manifest_entry)
     (copy / "manifest.json").write_text(json.dumps(manifest))
     tampered = verify_dir(copy, progress=False)
-    assert not tampered.ok and tampered.passed == summary.accepted - 1
-    assert "spec" in tampered.failures[0][1]
+    assert not tampered.ok and tampered.passed == summary.accepted - 2
+    reasons = dict(tampered.failures)
+    assert "spec" in reasons[table[0]["task_id"]]
+    assert "environment differs" in reasons[table[1]["task_id"]]
 
 
 def test_same_seed_gives_identical_bytes(finished, tmp_path):
