@@ -411,6 +411,7 @@ class World:
         self._restriction: dict[tuple[str, str], bool] = {}
         self._cover: dict[tuple, bool] = {}
         self._enrollable: list[str] | None = None
+        self._full: list[str] | None = None
         self._faults: dict[tuple, dict[str, int]] = {}
         self._wait: dict[str, list] = {}
         self._open_courses: dict[tuple[str, str], int] = {}
@@ -526,6 +527,18 @@ class World:
                     others.append(s)
             out = self._near[key] = relevant + others[:12]
         return out
+
+    def full_courses(self) -> list[str]:
+        """Lectures (by id) with at least two open sections that are full and no section with a free seat."""
+        if self._full is None:
+            secs = self.sections
+            self._full = [
+                c for c in sorted(self.courses)
+                if not self.courses[c]["is_lab"]
+                and sum(1 for s in self.by_course[c] if secs[s]["status"] == "open" and secs[s]["enrolled"] >= secs[s]["capacity"]) >= 2
+                and not any(secs[s]["enrolled"] < secs[s]["capacity"] for s in self.by_course[c])
+            ]
+        return self._full
 
     def enrollable(self) -> list[str]:
         """Open sections with a free seat, by id."""
@@ -1456,13 +1469,7 @@ class CourseEnrollment(Family):
             spec["drop_course"] = rng.choice(drops)
             checks.append("drop")
         if level == 4:
-            full = [
-                c for c in sorted(world.courses)
-                if not world.courses[c]["is_lab"] and c not in current_courses and world.eligible(sid, c)
-                and sum(1 for s in world.by_course[c] if world.sections[s]["status"] == "open"
-                        and world.sections[s]["enrolled"] >= world.sections[s]["capacity"]) >= 2
-                and not any(world.sections[s]["enrolled"] < world.sections[s]["capacity"] for s in world.by_course[c])
-            ]
+            full = [c for c in world.full_courses() if c not in current_courses and world.eligible(sid, c)]
             if not full:
                 return _why("no_full")
             spec["waitlist_course"] = rng.choice(full)
