@@ -628,10 +628,26 @@ def _no_transport(value: str) -> bool:
     return value.strip() == "" or value.strip().lower() == "none"
 
 
+_IDS: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _constraint_ids(constraints: list) -> tuple:
+    """(ids in order, their set) of a spec's constraints, remembered for the last few lists (each entry holds its
+    list, so that the id stays its own; specs are not changed once drafted)."""
+    hit = _IDS.get(id(constraints))
+    if hit is not None and hit[0] is constraints and len(hit[1]) == len(constraints):
+        return hit[1], hit[2]
+    order = tuple(c["id"] for c in constraints)
+    _IDS[id(constraints)] = (constraints, order, frozenset(order))
+    while len(_IDS) > 32:
+        _IDS.popitem(last=False)
+    return order, frozenset(order)
+
+
 def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
     """{constraint id: held}, recomputed from the database for any schema-valid answer. Unknown ids fail
     `in_city` (or `route`); the other rules judge the venues that exist (an unknown venue costs nothing)."""
-    ids = {c["id"] for c in spec["constraints"]}
+    order, ids = _constraint_ids(spec["constraints"])
     sdays = spec["days"]
     n = len(sdays)
     listed = answer.get("days") or []
@@ -639,7 +655,7 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
     m = len(got)
     hotels, rests, attrs, routes, known = db["hotels"], db["restaurants"], db["attractions"], db["routes"], db["cities"]
     facts = _facts(db)
-    rates = facts.rates
+    cents = facts.cents
     dates = [sdays[i]["date"] for i in range(m)]
     cities, hs, rss, ats, costs = [], [], [], [], []
     for d in got:
@@ -648,13 +664,13 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
             city = _resolve_city(db, city)
         h, a = hotels.get(d["hotel"]), attrs.get(d["attraction"])
         rs = [(rid, rests.get(rid)) for rid in d["restaurants"]]
-        t = routes.get(d["transport"].strip())
-        cost = (h["price"] * rates[h["city"]] if h else 0) + (a["price"] * rates[a["city"]] if a else 0)
-        for _, r in rs:
+        tid = d["transport"].strip()
+        cost = (cents[d["hotel"]] if h else 0) + (cents[d["attraction"]] if a else 0)  # price x the city's rate
+        for rid, r in rs:
             if r:
-                cost += r["price"] * rates[r["city"]]
-        if t:
-            cost += t["price"] * rates[t["from"]]
+                cost += cents[rid]
+        if tid in routes:
+            cost += cents[tid]
         cities.append(city)
         hs.append(h)
         rss.append(rs)
@@ -775,8 +791,8 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
         ok = True
         if k < m and hs[k] is not None:
             h, a = hs[k], ats[k]
-            rs = [(r["price"] * rates[r["city"]], r["rating"]) for _, r in rss[k] if r is not None]
-            ok = _cond_ok(cond, h["price"] * rates[h["city"]], rs, None if a is None else a["price"] * rates[a["city"]])
+            rs = [(cents[rid], r["rating"]) for rid, r in rss[k] if r is not None]
+            ok = _cond_ok(cond, cents[got[k]["hotel"]], rs, None if a is None else cents[got[k]["attraction"]])
         out["conditional"] = ok
     if "reviews" in ids:
         floor = spec["reviews"]
@@ -803,7 +819,7 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
             out["total_cost"] = abs(float(answer["total_cost"]) * 100 - total) <= 1.0 + 1e-6
         except (OverflowError, TypeError, ValueError):
             out["total_cost"] = False
-    return {c["id"]: bool(out.get(c["id"], False)) for c in spec["constraints"]}
+    return {cid: bool(out.get(cid, False)) for cid in order}
 
 
 # ---- the search shared by the draft, the solver, the mutations and the reference -----------------------
