@@ -1821,8 +1821,17 @@ class MeetingScheduling(Family):
         if fin_ev is init_ev:
             untouched, new_ids = True, []
         else:
-            added = fin_ev.keys() - init_ev.keys()
-            untouched = len(fin_ev) - len(added) == len(init_ev)  # every initial id remains
+            extra = len(fin_ev) - len(init_ev)
+            added = None
+            if extra >= 0 and init_ev.keys() <= fin_ev.keys():
+                # every initial id remains, so exactly `extra` ids are new: the last ones when none of those is
+                # initial (tools append events); else the set difference below
+                tail = list(itertools.islice(reversed(fin_ev), extra))
+                if not any(k in init_ev for k in tail):
+                    added, untouched = tail, True
+            if added is None:
+                added = fin_ev.keys() - init_ev.keys()
+                untouched = len(fin_ev) - len(added) == len(init_ev)  # every initial id remains
             new_ids = sorted(added, key=lambda k: (len(k), k))
         by_title: dict[str, list[str]] = {}
         for k in new_ids:
@@ -1844,8 +1853,11 @@ class MeetingScheduling(Family):
         items = answer.get("meetings") if isinstance(answer, dict) else None
         if isinstance(items, list) and len(items) == len(spec["meetings"]):
             answer_ok = True
+            # each item's title, normalised once (None for an item that is not an object: it matches no title)
+            titles = [norm(it.get("title", "")) if isinstance(it, dict) else None for it in items]
             for m in spec["meetings"]:
-                matches = [it for it in items if isinstance(it, dict) and norm(it.get("title", "")) == norm(m["title"])]
+                want = norm(m["title"])
+                matches = [it for it, title in zip(items, titles) if title == want]
                 b = bookings.get(m["key"])
                 if len(matches) != 1 or b is None:
                     answer_ok = False
