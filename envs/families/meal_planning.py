@@ -167,26 +167,43 @@ def search_recipes(db, query=None, meal=None, diet=None, max_minutes=None, ingre
     want = None
     if ingredient is not None:
         text = str(ingredient).strip()
-        want = text if text in db["ingredients"] else next(
-            (k for k, v in sorted(db["ingredients"].items()) if v["name"] == text.lower()), None)
+        want = text if text in db["ingredients"] else _memo(db, ("ingredient_names",), lambda: {
+            v["name"]: k for k, v in sorted(db["ingredients"].items(), reverse=True)}).get(text.lower())  # first id wins
         if want is None:
             raise ToolError(f"unknown ingredient {text[:40]!r}")
-    rows = []
-    for rid, r in db["recipes"].items():
-        if want is not None and all(i != want for i, _ in r["ingredients"]):
-            continue
-        if meal is not None and r["meal"] not in (meal, "any"):
-            continue
-        if diet is not None and DIET_RANK[r["diet"]] > DIET_RANK[diet]:
-            continue
-        if max_minutes is not None and r["minutes"] > max_minutes:
-            continue
-        if words and not all(w in r["name"].lower() for w in words):
-            continue
-        rows.append((rid, r))
-    key = {"rating": lambda x: (-x[1]["rating"], x[0]), "time": lambda x: (x[1]["minutes"], x[0]),
-           "name": lambda x: (x[1]["name"], x[0])}[sort if sort in ("rating", "time", "name") else "rating"]
-    rows.sort(key=key)
+    order = sort if sort in ("rating", "time", "name") else "rating"
+
+    def matches() -> list:
+        rows = []
+        for rid, r in db["recipes"].items():
+            if want is not None and all(i != want for i, _ in r["ingredients"]):
+                continue
+            if meal is not None and r["meal"] not in (meal, "any"):
+                continue
+            if diet is not None and DIET_RANK[r["diet"]] > DIET_RANK[diet]:
+                continue
+            if max_minutes is not None and r["minutes"] > max_minutes:
+                continue
+            if words and not all(w in r["name"].lower() for w in words):
+                continue
+            rows.append((rid, r))
+        key = {"rating": lambda x: (-x[1]["rating"], x[0]), "time": lambda x: (x[1]["minutes"], x[0]),
+               "name": lambda x: (x[1]["name"], x[0])}[order]
+        rows.sort(key=key)
+        return rows
+
+    # searches without words (what planners send) are kept per database, the last few hundred; rows never change
+    rows = None
+    if not words:
+        kept = _memo(db, ("searches",), OrderedDict)
+        key = (want, meal, diet, max_minutes, order)
+        rows = kept.get(key)
+        if rows is None:
+            rows = kept[key] = matches()
+            if len(kept) > 256:
+                kept.popitem(last=False)
+    else:
+        rows = matches()
     out = paginate(rows, page, PAGE_SIZE)
     out["items"] = [{"id": rid, "name": r["name"], "meal": r["meal"], "diet": r["diet"], "minutes": r["minutes"],
                      "kcal": r["kcal"], "protein_g": r["protein"], "rating": r["rating"],
