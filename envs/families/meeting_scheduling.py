@@ -1339,7 +1339,14 @@ def find_mutation(world: World, spec: dict, base: dict, target: str, budget: int
         rk = (cand[2], cand[3])
         other_fault = room_faults.get(rk)
         if other_fault is None:
-            other_fault = room_faults[rk] = bool(_room_faults(world, m, cand) - {check})
+            if memo is not None:  # the room's faults for this meeting, shared by the searches for one spec
+                fk = ("room_faults", key, rk)
+                faults = memo.get(fk)
+                if faults is None:
+                    faults = memo[fk] = _room_faults(world, m, cand)
+            else:
+                faults = _room_faults(world, m, cand)
+            other_fault = room_faults[rk] = bool(faults - {check})
         if other_fault:
             continue  # the room surely fails another check
         res = eval_meeting(world, m, cand, only=check)
