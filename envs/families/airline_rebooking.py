@@ -17,6 +17,7 @@ import copy
 import datetime
 import functools
 import random
+from collections import OrderedDict
 
 from ..family import Agent, Family, register_family
 from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages, others_unchanged as _others_unchanged
@@ -45,6 +46,7 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+@functools.lru_cache(maxsize=1024)
 def _within_24h(booked_at: str, departure_date: str) -> bool:
     """The 24-hour rule: booked within the last 24 hours, at least 7 days before departure."""
     booked = datetime.datetime.fromisoformat(booked_at)
@@ -587,16 +589,78 @@ def _route(db: dict, r: dict) -> tuple[str, str, str]:
     return first["origin"], last["destination"], first["date"]
 
 
-def _find_reservation(db: dict, mid: str, action: dict) -> str:
+_STATIC: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _static(db: dict) -> dict:
+    """Draft-time facts about one database, which no task changes: its reservations by member and by trip, the
+    itineraries of a route and date with what the rules read of their flights, and the plans already made for a
+    request. Built from the database passed in; the last few databases are kept, each entry holding its database
+    so that the id stays its own."""
+    hit = _STATIC.get(id(db))
+    if hit is not None and hit[0] is db:
+        return hit[1]
+    by_member: dict = {}
+    trips: dict = {}
+    first: dict = {}
+    for rid in sorted(db["reservations"]):
+        r = db["reservations"][rid]
+        route = _route(db, r)
+        mid = r["member_id"]
+        by_member.setdefault(mid, []).append((rid, r, route))
+        first.setdefault((mid, route[0], route[1]), rid)
+        if r["status"] == "active":
+            trips.setdefault((mid,) + route, []).append(rid)
+    markets: dict = {}
+    for m in db["markets"]:
+        markets.setdefault((m[0], m[1]), m)
+    st = {"by_member": by_member, "trips": trips, "first": first, "markets": markets, "itineraries": {}, "plans": {}}
+    _STATIC[id(db)] = (db, st)
+    while len(_STATIC) > 8:
+        _STATIC.popitem(last=False)
+    return st
+
+
+def _find_reservation(db: dict, mid: str, action: dict, st: dict | None = None) -> str:
+    if st is not None:
+        return st["trips"][(mid, action["origin"], action["destination"], action["date"])][0]
     return next(rid for rid, r in sorted(db["reservations"].items())
                 if r["member_id"] == mid and r["status"] == "active" and _route(db, r) == (action["origin"], action["destination"], action["date"]))
 
 
-def _options(db: dict, r: dict, action: dict, memo: dict | None = None) -> list[tuple]:
+def _facts(db: dict, st: dict, origin: str, dest: str, date: str) -> list[tuple]:
+    """`_itineraries` with what the rules read of them, once per database: (ids, legs, bookable (scheduled and
+    connecting), seats left per class (the fewest of its flights), departure and arrival minutes, cost cents per
+    class, departure time)."""
+    key = (origin, dest, date)
+    facts = st["itineraries"].get(key)
+    if facts is None:
+        flights, airports = db["flights"], db["airports"]
+        facts = []
+        for it in _itineraries(db, origin, dest, date):
+            legs = [flights[f] for f in it]
+            ok = all(f["status"] == "scheduled" for f in legs)
+            if len(it) == 2 and _minutes(legs[1]["depart"]) - _minutes(legs[0]["arrive"]) < airports[legs[0]["destination"]]["min_connection_minutes"]:
+                ok = False
+            seats = {c: min(f["seats"][c] for f in legs) for c in CLASSES}
+            cost = {c: sum(_c(f["prices"][c]) for f in legs) for c in CLASSES}
+            facts.append((it, len(it), ok, seats, _minutes(legs[0]["depart"]), _minutes(legs[-1]["arrive"]), cost, legs[0]["depart"]))
+        st["itineraries"][key] = facts
+    return facts
+
+
+def _options(db: dict, r: dict, action: dict, st: dict | None = None) -> list[tuple]:
     """Itineraries that meet the request and the rules, best first: (cost cents, arrival, legs, ids)."""
     cls, n = r["fare_class"], len(r["passengers"])
+    if st is not None:
+        max_legs, earliest, deadline = action["max_legs"], _minutes(action["earliest"]), _minutes(action["deadline"])
+        out = [(cost[cls], arrive, legs, it)
+               for it, legs, ok, seats, depart, arrive, cost, _ in _facts(db, st, action["origin"], action["destination"], action["new_date"])
+               if legs <= max_legs and ok and seats[cls] >= n and depart >= earliest and arrive <= deadline]
+        out.sort()  # by (cost, arrival, legs, ids)
+        return out
     out = []
-    for it in _cached_itineraries(db, action["origin"], action["destination"], action["new_date"], memo):
+    for it in _itineraries(db, action["origin"], action["destination"], action["new_date"]):
         if len(it) > action["max_legs"]:
             continue
         legs = [db["flights"][f] for f in it]
@@ -612,11 +676,20 @@ def _options(db: dict, r: dict, action: dict, memo: dict | None = None) -> list[
     return out
 
 
-def _greedy_pick(db: dict, r: dict, action: dict, memo: dict | None = None) -> list[str] | None:
+def _greedy_pick(db: dict, r: dict, action: dict, st: dict | None = None) -> list[str] | None:
     """What the careless agent books: the cheapest nonstop in the class arriving in time, nothing else checked."""
     cls = r["fare_class"]
     best = None
-    for it in _cached_itineraries(db, action["origin"], action["destination"], action["new_date"], memo):
+    if st is not None:
+        deadline = _minutes(action["deadline"])
+        for it, legs, _, _, _, arrive, cost, depart in _facts(db, st, action["origin"], action["destination"], action["new_date"]):
+            if legs != 1 or arrive > deadline:
+                continue
+            key = (cost[cls], depart)
+            if best is None or key < best[0]:
+                best = (key, it)
+        return best[1] if best else None
+    for it in _itineraries(db, action["origin"], action["destination"], action["new_date"]):
         if len(it) != 1:
             continue
         f = db["flights"][it[0]]
@@ -628,27 +701,36 @@ def _greedy_pick(db: dict, r: dict, action: dict, memo: dict | None = None) -> l
     return best[1] if best else None
 
 
-def _cached_itineraries(db: dict, origin: str, dest: str, date: str, memo: dict | None) -> list[list[str]]:
-    """`_itineraries`, remembered for one draft (the memo lives only as long as one draft_task call)."""
-    if memo is None:
-        return _itineraries(db, origin, dest, date)
-    key = ("itineraries", origin, dest, date)
-    if key not in memo:
-        memo[key] = _itineraries(db, origin, dest, date)
-    return memo[key]
+def _action_key(mid: str, action: dict) -> tuple:
+    return (mid,) + tuple((k, tuple(tuple(x) for x in v) if k == "bags" else v) for k, v in sorted(action.items()))
 
 
-def _plan_action(db: dict, mid: str, action: dict, memo: dict | None = None) -> dict:
-    """Policy-correct handling of one request: {reservation_id, calls, charged_c, refund_c, credit_c, traps}."""
+def _plan_action(db: dict, mid: str, action: dict, st: dict | None = None) -> dict:
+    """Policy-correct handling of one request: {reservation_id, calls, charged_c, refund_c, credit_c, traps}.
+    With `st` (`_static(db)`), the plan is made once per database and request (callers must not change it)."""
+    if st is None:
+        return _make_plan(db, mid, action, None)
+    key = _action_key(mid, action)
+    plan = st["plans"].get(key)
+    if plan is None:
+        plan = st["plans"][key] = _make_plan(db, mid, action, st)
+    return plan
+
+
+def _make_plan(db: dict, mid: str, action: dict, st: dict | None) -> dict:
     member = db["members"][mid]
-    rid = _find_reservation(db, mid, action)
+    rid = _find_reservation(db, mid, action, st)
     r = db["reservations"][rid]
     cls, n = r["fare_class"], len(r["passengers"])
     free24 = _within_24h(r["booked_at"], _route(db, r)[2])
     out = {"reservation_id": rid, "calls": [], "charged_c": 0, "refund_c": 0, "credit_c": 0, "traps": []}
     traps = out["traps"]
-    decoys = [x for x, q in sorted(db["reservations"].items()) if q["member_id"] == mid and _route(db, q)[:2] == (action["origin"], action["destination"])]
-    if decoys and decoys[0] != rid:
+    if st is not None:
+        first = st["first"].get((mid, action["origin"], action["destination"]))
+    else:
+        first = next((x for x, q in sorted(db["reservations"].items())
+                      if q["member_id"] == mid and _route(db, q)[:2] == (action["origin"], action["destination"])), None)
+    if first is not None and first != rid:
         traps.append("decoy_reservation_first")
     if action["kind"] == "change":
         fee = _change_fee_per_passenger(db["rules"], cls, member["tier"], free24)
@@ -661,7 +743,7 @@ def _plan_action(db: dict, mid: str, action: dict, memo: dict | None = None) -> 
             return out
         if cls == "main" and member["tier"] == "gold" and not free24:
             traps.append("gold_waiver")
-        options = _options(db, r, action, memo)
+        options = _options(db, r, action, st)
         if not options:
             traps.append("nothing_fits")
             return out
@@ -671,7 +753,7 @@ def _plan_action(db: dict, mid: str, action: dict, memo: dict | None = None) -> 
             return out
         if len(options) > 1 and options[1][0] == cost:
             traps.append("tie_break")
-        if _greedy_pick(db, r, action, memo) != it:
+        if _greedy_pick(db, r, action, st) != it:
             traps.append("cheapest_nonstop_wrong")
         if legs == 2:
             traps.append("connection_best")
@@ -874,9 +956,9 @@ class AirlineRebooking(Family):
     # ---- tasks ------------------------------------------------------------------------------
     def draft_task(self, db: dict, level: int, rng: random.Random) -> TaskDraft:
         members = sorted(db["members"])
-        memo: dict = {}
+        st = _static(db)
         for _ in range(200):
-            draft = self._try_draft(db, level, rng, rng.choice(members), memo)
+            draft = self._try_draft(db, level, rng, rng.choice(members), st)
             if draft is not None:
                 return draft
         raise RuntimeError(f"no level-{level} task fits this database")
@@ -892,15 +974,14 @@ class AirlineRebooking(Family):
         first = min(x for x, rec in db["members"].items() if _soundex(rec["name"].split()[-1]) == key)
         return {"by": "name", "name": m["name"], "dob": m["date_of_birth"]}, ([] if first == mid else ["first_search_result"])
 
-    def _candidates(self, db, mid, kind, used, level, rng):
+    def _candidates(self, db, mid, kind, used, level, rng, st):
         out = []
-        for rid, r in sorted(db["reservations"].items()):
-            if r["member_id"] != mid or r["status"] != "active" or rid in used:
+        for rid, r, (origin, dest, date) in st["by_member"].get(mid, ()):
+            if r["status"] != "active" or rid in used:
                 continue
-            origin, dest, date = _route(db, r)
             base = {"origin": origin, "destination": dest, "date": date}
             if kind == "change":
-                market = next(m for m in db["markets"] if m[0] == origin and m[1] == dest)
+                market = st["markets"][(origin, dest)]
                 for new_date in market[3]:
                     if new_date == date:
                         continue
@@ -919,15 +1000,14 @@ class AirlineRebooking(Family):
                     out.append({"kind": "bags", **base, "bags": bags})
         return out
 
-    def _pick(self, db, mid, kind, used, level, rng, memo):
+    def _pick(self, db, mid, kind, used, level, rng, st):
         scored = []
-        for action in self._candidates(db, mid, kind, used, level, rng):
+        trips = st["trips"]
+        for action in self._candidates(db, mid, kind, used, level, rng, st):
             # a request must name its reservation unambiguously (one active trip per route and date)
-            same = [rid for rid, r in db["reservations"].items() if r["member_id"] == mid and r["status"] == "active"
-                    and _route(db, r) == (action["origin"], action["destination"], action["date"])]
-            if len(same) != 1:
+            if len(trips[(mid, action["origin"], action["destination"], action["date"])]) != 1:
                 continue
-            plan = _plan_action(db, mid, action, memo)
+            plan = _plan_action(db, mid, action, st)
             if plan.get("ambiguous") or (not plan["calls"] and level < 4):
                 continue
             kinds = set(plan["traps"])
@@ -943,15 +1023,15 @@ class AirlineRebooking(Family):
         _, _, action, plan = rng.choice(pool)
         return action, plan
 
-    def _try_draft(self, db, level, rng, mid, memo):
+    def _try_draft(self, db, level, rng, mid, st):
         identify, traps = self._identity(db, mid, level, rng)
         kinds = rng.choice(LEVEL_KINDS[level])
-        active = sum(1 for r in db["reservations"].values() if r["member_id"] == mid and r["status"] == "active")
+        active = sum(1 for _, r, _ in st["by_member"].get(mid, ()) if r["status"] == "active")
         if active < len(kinds):
             return None
         actions, plans, used = [], [], set()
         for kind in kinds:
-            picked = self._pick(db, mid, kind, used, level, rng, memo)
+            picked = self._pick(db, mid, kind, used, level, rng, st)
             if picked is None:
                 return None
             action, plan = picked
@@ -1036,7 +1116,7 @@ class AirlineRebooking(Family):
             elif a["kind"] == "cancel":
                 parts.append(rng.choice(CANCEL_TEXT).format(o=o, d=d, date=date, cond=rng.choice(COND[a["only_if_refund"]])))
             else:
-                res = db["reservations"][_find_reservation(db, self._member_of(db, identify), a)]
+                res = db["reservations"][_find_reservation(db, self._member_of(db, identify), a, _static(db))]
                 names = {p["passenger_id"]: p["name"] for p in res["passengers"]}
                 bags = " and ".join(f"{'one checked bag' if n == 1 else f'{n} checked bags'} for {names[pid]}" for pid, n in a["bags"])
                 parts.append(rng.choice(BAGS_TEXT).format(o=o, d=d, date=date, bags=bags))
