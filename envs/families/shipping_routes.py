@@ -1343,78 +1343,76 @@ class ShippingRoutes(Family):
         ships = spec["shipments"]
         task_set = set(ships)
         hubs, services, deps = final_db["hubs"], final_db["services"], final_db["departures"]
-        banned = set(final_db["customers"][spec["customer"]]["banned"])
-        held = {k: True for k in ("routes", "connections", "deadlines", "cargo", "closures", "customer_rules", "customs")}
+        carriers, shipments = final_db["carriers"], final_db["shipments"]
+        banned = final_db["customers"][spec["customer"]]["banned"]
+        routes = connections = deadlines = cargo = closures = customer_rules = customs = True
+        direct = avoid_hub = avoid_carrier = deliver_by = True
+        want_direct, no_hub, no_carrier, late = rules.get("direct"), rules.get("avoid_hub"), rules.get("avoid_carrier"), rules.get("deliver_by")
         total = 0
         active_ids = []
         by_ship: dict = {sid: [] for sid in ships}
-        for bid, b in final_db["bookings"].items():  # (order: the legs are sorted below, the ids compared as a set)
+        finals, befores = final_db["bookings"], initial_db["bookings"]
+        for bid, b in finals.items():  # (order: the legs are sorted below, the ids compared as a set)
             if b["status"] == "active" and b["shipment"] in task_set:
                 by_ship[b["shipment"]].append((bid, b["departure"], b["cost"]))
         filed_by: dict = {sid: [] for sid in ships}
         for v in final_db["declarations"].values():
             if v["shipment"] in task_set:
                 filed_by[v["shipment"]].append(v["hub"])
-        extra = spec["rules"]
-        for key in EXTRAS:
-            held[key] = True
         for sid in ships:
-            s = final_db["shipments"][sid]
+            s = shipments[sid]
             legs = []
             for bid, did, cost in by_ship[sid]:
                 active_ids.append(bid)
                 total += cost
-                dep, cutoff, arr = _dep_times(final_db, did)
-                legs.append((dep, cutoff, arr, did))
-            legs.sort()
-            hub = s["origin"]
+                d = deps[did]
+                svc = services[d["service"]]
+                dep = d["day"] * 24 + svc["depart"]  # _dep_times
+                legs.append((dep, dep - svc["cutoff"], dep + svc["transit"], did, d, svc))
+            legs.sort(key=lambda leg: leg[:4])
+            origin = s["origin"]
+            hub = origin
             chain = bool(legs)
-            for _, _, _, did in legs:
-                svc = services[deps[did]["service"]]
-                if svc["origin"] != hub or deps[did]["status"] != "scheduled":
+            avail = s["ready"]
+            for dep, cutoff, arr, did, d, svc in legs:
+                if svc["origin"] != hub or d["status"] != "scheduled":
                     chain = False
                 hub = svc["dest"]
+                if cutoff < avail:
+                    connections = False
+                start, end = hubs[svc["origin"]], hubs[hub]
+                avail = arr + end["handling"]
+                if s["cargo"] not in carriers[svc["carrier"]]["accepts"]:
+                    cargo = False
+                if dep // 24 in start["closed"] or arr // 24 in end["closed"]:
+                    closures = False
+                carrier = svc["carrier"]
+                if carrier in banned:
+                    customer_rules = False
+                if no_hub in (svc["origin"], hub):
+                    avoid_hub = False
+                if carrier == no_carrier:
+                    avoid_carrier = False
             if hub != s["dest"] or len(legs) > MAX_LEGS:
                 chain = False
-            held["routes"] &= chain
-            if extra.get("direct") and len(legs) > 1:
-                held["direct"] = False
-            avail = s["ready"]
-            for dep, cutoff, arr, did in legs:
-                svc = services[deps[did]["service"]]
-                if cutoff < avail:
-                    held["connections"] = False
-                avail = arr + hubs[svc["dest"]]["handling"]
-                carrier = final_db["carriers"][svc["carrier"]]
-                if s["cargo"] not in carrier["accepts"]:
-                    held["cargo"] = False
-                if dep // 24 in hubs[svc["origin"]]["closed"] or arr // 24 in hubs[svc["dest"]]["closed"]:
-                    held["closures"] = False
-                if svc["carrier"] in banned:
-                    held["customer_rules"] = False
-                if extra.get("avoid_hub") in (svc["origin"], svc["dest"]):
-                    held["avoid_hub"] = False
-                if svc["carrier"] == extra.get("avoid_carrier"):
-                    held["avoid_carrier"] = False
+            routes = routes and chain
+            if want_direct and len(legs) > 1:
+                direct = False
             if legs and legs[-1][2] > s["deadline"]:
-                held["deadlines"] = False
-            elif legs and extra.get("deliver_by") and extra["deliver_by"][0] == sid and legs[-1][2] > extra["deliver_by"][1]:
-                held["deliver_by"] = False
-            home = hubs[s["origin"]]["country"]
-            expected = {services[deps[did]["service"]]["origin"] for _, _, _, did in legs[1:]}
-            expected = {h for h in expected if h != s["origin"] and hubs[h]["country"] != home}
-            filed = sorted(filed_by[sid])
+                deadlines = False
+            elif legs and late and late[0] == sid and legs[-1][2] > late[1]:
+                deliver_by = False
+            home = hubs[origin]["country"]
+            expected = {leg[5]["origin"] for leg in legs[1:]}
+            expected = {h for h in expected if h != origin and hubs[h]["country"] != home}
+            filed = filed_by[sid]
             if len(filed) != len(set(filed)) or set(filed) != expected:
-                held["customs"] = False
-        held["cost"] = total <= spec["cost_bound"]
+                customs = False
         reported = answer.get("total_cost")
-        held["reported_cost"] = isinstance(reported, (int, float)) and abs(reported * 100 - total) < 0.5
         ids = answer.get("booking_ids", [])
-        held["reported_bookings"] = len(ids) == len(set(ids)) and set(ids) == set(active_ids)
 
-        def others_same(table: str) -> bool:
+        def others_same(now: dict, before: dict) -> bool:
             """The records of other shipments are the same in both (same ids, equal records)."""
-            now, before = final_db[table], initial_db[table]
             if now is before:
                 return True
             count = 0
@@ -1425,17 +1423,32 @@ class ShippingRoutes(Family):
                         return False
             return count == sum(1 for v in before.values() if v["shipment"] not in task_set)
 
-        same = others_same("bookings") and others_same("declarations")
-        for bid, b in initial_db["bookings"].items():  # the task's own earlier bookings may only be cancelled
-            now = final_db["bookings"].get(bid)
-            if b["shipment"] in task_set and (now is None or {**now, "status": b["status"]} != b):
-                same = False
-        held["no_side_effects"] = same
-        keep = {"routes", "connections", "deadlines", "cost", "reported_cost", "reported_bookings", "no_side_effects"}
-        keep |= {k for k, flag in (("cargo", rules["cargo"]), ("closures", rules["closures"]),
-                                   ("customer_rules", rules["bans"]), ("customs", rules["customs"])) if flag}
-        keep |= {k for k in EXTRAS if rules.get(k)}
-        return {k: v for k, v in held.items() if k in keep}
+        same = others_same(finals, befores) and others_same(final_db["declarations"], initial_db["declarations"])
+        if same and finals is not befores:
+            for bid, b in befores.items():  # the task's own earlier bookings may only be cancelled
+                if b["shipment"] in task_set:
+                    now = finals.get(bid)
+                    if now is None or {**now, "status": b["status"]} != b:
+                        same = False
+                        break
+        out = {"routes": routes, "connections": connections, "deadlines": deadlines}
+        if rules["cargo"]:
+            out["cargo"] = cargo
+        if rules["closures"]:
+            out["closures"] = closures
+        if rules["bans"]:
+            out["customer_rules"] = customer_rules
+        if rules["customs"]:
+            out["customs"] = customs
+        for key, held in (("avoid_hub", avoid_hub), ("avoid_carrier", avoid_carrier), ("deliver_by", deliver_by),
+                          ("direct", direct)):
+            if rules.get(key):
+                out[key] = held
+        out["cost"] = total <= spec["cost_bound"]
+        out["reported_cost"] = isinstance(reported, (int, float)) and abs(reported * 100 - total) < 0.5
+        out["reported_bookings"] = len(ids) == len(set(ids)) and set(ids) == set(active_ids)
+        out["no_side_effects"] = same
+        return out
 
     # ---- reference and baselines ---------------------------------------------------------------
     def _explore(self, task: Task, agent: Agent, careful: bool):
