@@ -13,14 +13,13 @@ required changes, nothing else changed) and the money the agent reports.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import functools
 import random
 from collections import OrderedDict
 
 from ..family import Agent, Family, register_family
-from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages, others_unchanged as _others_unchanged
+from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
 from ..tools import PAGE, ToolBox, ToolError, array, integer, number, paginate, require, string
 
@@ -40,6 +39,15 @@ toolbox = ToolBox()
 def _minutes(hhmm: str) -> int:
     hours, minutes = hhmm.split(":")
     return int(hours) * 60 + int(minutes)
+
+
+def _clone(value):
+    """A deep copy of a JSON-shaped record (dicts, lists and scalars), as plain dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
 
 
 def _hhmm(minutes: int) -> str:
@@ -119,7 +127,7 @@ def search_members(db, member_name, page=1):
 )
 def get_member(db, member_id):
     m = require(db["members"], member_id, "member")
-    return {"member_id": member_id, **copy.deepcopy(m)}
+    return {"member_id": member_id, **_clone(m)}
 
 
 @toolbox.read(
@@ -147,7 +155,7 @@ def list_member_reservations(db, member_id, page=1):
 )
 def get_reservation(db, reservation_id):
     r = require(db["reservations"], reservation_id, "reservation")
-    return {"reservation_id": reservation_id, **copy.deepcopy(r)}
+    return {"reservation_id": reservation_id, **_clone(r)}
 
 
 @toolbox.read(
@@ -702,7 +710,14 @@ def _greedy_pick(db: dict, r: dict, action: dict, st: dict | None = None) -> lis
 
 
 def _action_key(mid: str, action: dict) -> tuple:
-    return (mid,) + tuple((k, tuple(tuple(x) for x in v) if k == "bags" else v) for k, v in sorted(action.items()))
+    """A request as a key: what `_plan_action` reads of it (the fields each kind of request has)."""
+    kind = action["kind"]
+    key = (mid, kind, action["origin"], action["destination"], action["date"])
+    if kind == "change":
+        return key + (action["new_date"], action["max_legs"], action["earliest"], action["deadline"])
+    if kind == "cancel":
+        return key + (action["only_if_refund"],)
+    return key + tuple((pid, count) for pid, count in action["bags"])
 
 
 def _plan_action(db: dict, mid: str, action: dict, st: dict | None = None) -> dict:
@@ -824,14 +839,14 @@ def _touched(db: dict, calls: list[ToolCall]) -> dict:
     for call in calls:
         rid = call.arguments.get("reservation_id")
         if rid in db["reservations"]:
-            part["reservations"][rid] = copy.deepcopy(db["reservations"][rid])
+            part["reservations"][rid] = _clone(db["reservations"][rid])
             for fid in db["reservations"][rid]["flight_ids"]:
-                part["flights"][fid] = copy.deepcopy(db["flights"][fid])
+                part["flights"][fid] = _clone(db["flights"][fid])
             mid = db["reservations"][rid]["member_id"]
-            part["members"][mid] = copy.deepcopy(db["members"][mid])
+            part["members"][mid] = _clone(db["members"][mid])
         for fid in call.arguments.get("flight_ids", []):
             if fid in db["flights"]:
-                part["flights"][fid] = copy.deepcopy(db["flights"][fid])
+                part["flights"][fid] = _clone(db["flights"][fid])
     return part
 
 
@@ -1143,7 +1158,7 @@ class AirlineRebooking(Family):
                 touched.setdefault(table, set()).add(rid)
                 ok = ok and _norm(table, final_db.get(table, {}).get(rid)) == record
             results[group["id"]] = ok
-        results["others_unchanged"] = _others_unchanged(final_db, initial_db, touched)
+        results["others_unchanged"] = _others_same(final_db, initial_db, touched)
         expected = spec["expected"]
         answer = answer if isinstance(answer, dict) else {}
         results["answer_charged"] = _money_eq(answer.get("total_charged"), expected["total_charged"])
@@ -1351,6 +1366,31 @@ class AirlineRebooking(Family):
         if changed:
             out.append(Plan(tuple(split), answer))
         return out
+
+
+def _others_same(final_db: dict, initial_db: dict, touched: dict) -> bool:
+    """`judging.others_unchanged` (same verdicts), compared at C speed: a database that is the initial one is
+    unchanged, and a touched table is compared whole once its touched records are left out of shallow copies."""
+    if final_db is initial_db:
+        return True
+    if set(final_db) != set(initial_db):
+        return False
+    for table in sorted(initial_db):
+        before, after = initial_db[table], final_db[table]
+        skip = touched.get(table)
+        if not skip:
+            if before != after:
+                return False
+            continue
+        if not isinstance(after, dict) or set(before) != set(after):
+            return False
+        before, after = dict(before), dict(after)
+        for key in skip:
+            before.pop(key, None)
+            after.pop(key, None)
+        if before != after:
+            return False
+    return True
 
 
 def _fee_from_rules(fare_rules: dict, tier: str, free24: bool) -> int | None:
