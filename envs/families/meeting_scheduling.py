@@ -488,6 +488,7 @@ class World:
     def __init__(self, db: dict) -> None:
         self.db = db
         self.people = db["people"]
+        self.people_ids = sorted(self.people)  # person ids in order (never changed: callers only read it)
         self.rooms = db["rooms"]
         self.busy_iv: dict[str, list[tuple[int, int]]] = {}
         self.room_iv: dict[str, list[tuple[int, int]]] = {}
@@ -1262,7 +1263,7 @@ def _candidates(world: World, spec: dict, base: dict, key: str, check: str, memo
             if p != m["organizer"]:
                 yield (s0, t0, r0, tuple(q for q in inv0 if q != p))
         if check == "attendees":
-            for p in sorted(world.people):
+            for p in world.people_ids:
                 if p not in m["required"] and p not in m["optional"] and world.office(p) == m["office"]:
                     yield (s0, t0, r0, tuple(sorted(inv0 + (p,))))
                     break
@@ -1583,7 +1584,7 @@ class MeetingScheduling(Family):
             n_req_extra = 0
         else:
             n_req_extra = 1 if second else {1: rng.randint(1, 2), 2: rng.randint(1, 2), 3: 2, 4: rng.randint(1, 2), 5: 2}[level]
-        pool = [p for p in sorted(people) if people[p]["office_id"] in (office, partner) and p != organizer and p not in team_members]
+        pool = [p for p in world.people_ids if people[p]["office_id"] in (office, partner) and p != organizer and p not in team_members]
         if second:  # the follow-up's required attendee sits in the organiser's office (same time zone)
             local = [p for p in pool if people[p]["office_id"] == office]
             pool = local + [p for p in pool if p not in local]
