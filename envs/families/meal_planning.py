@@ -288,8 +288,10 @@ def search_ingredients(db, query, page=1):
     words = str(query).lower().split()
     if not words:
         raise ToolError("query must not be empty")
-    items = [{"id": k, "name": v["name"], "category": v["category"]} for k, v in sorted(db["ingredients"].items())
-             if all(w in v["name"] for w in words)]
+    rows = _memo(db, ("ingredients_by_id",), lambda: sorted(db["ingredients"].items()))
+    first, rest = words[0], words[1:]
+    items = [{"id": k, "name": v["name"], "category": v["category"]} for k, v in rows
+             if first in v["name"] and all(w in v["name"] for w in rest)]
     return paginate(items, page, PAGE_SIZE)
 
 
