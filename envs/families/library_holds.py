@@ -17,7 +17,7 @@ import datetime
 import random
 
 from ..family import Agent, Family, register_family
-from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages, others_unchanged
+from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
 from ..tools import PAGE, ToolBox, ToolError, array, paginate, require, string
 
@@ -282,7 +282,8 @@ def return_loan(db, loan_id):
     copy_ = db["copies"][loan["copy_id"]]
     loan["status"] = "returned"
     loan["returned_on"] = TODAY_ISO
-    waiting = sorted((h["placed_on"], hid) for hid, h in db["holds"].items() if h["title_id"] == copy_["title_id"] and h["status"] == "waiting")
+    # the queue is only read: dict.items reads a write tool's view without taking a copy of every hold
+    waiting = sorted((h["placed_on"], hid) for hid, h in dict.items(db["holds"]) if h["title_id"] == copy_["title_id"] and h["status"] == "waiting")
     if waiting:
         hold = db["holds"][waiting[0][1]]
         hold["copy_id"] = loan["copy_id"]
@@ -1146,4 +1147,29 @@ class LibraryHolds(Family):
 
 
 def _others_unchanged(final_db: dict, initial_db: dict, touched: dict) -> bool:
-    return others_unchanged(final_db, initial_db, touched, allow_added=True)
+    """`judging.others_unchanged(..., allow_added=True)` (same verdicts), compared at C speed: a database that is
+    the initial one is unchanged, and a touched table is compared whole once its touched records are left out of
+    shallow copies."""
+    if final_db is initial_db:
+        return True
+    if set(final_db) != set(initial_db):
+        return False
+    for table in sorted(initial_db):
+        before, after = initial_db[table], final_db[table]
+        skip = touched.get(table)
+        if not skip:
+            if before != after:
+                return False
+            continue
+        if not isinstance(after, dict):
+            return False
+        keys_before, keys_after = set(before), set(after)
+        if not keys_before <= keys_after or not keys_after - keys_before <= skip:
+            return False
+        before, after = dict(before), dict(after)
+        for key in skip:
+            before.pop(key, None)
+            after.pop(key, None)
+        if before != after:
+            return False
+    return True
