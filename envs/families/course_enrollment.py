@@ -1106,9 +1106,12 @@ def _find_mutations(world: World, spec: dict, base: dict) -> dict[str, dict] | N
         relaxed = {**spec, "checks": [c for c in checks if c != target]}
         if target == "drop":
             relaxed["drop_course"] = None
+        # the relaxed search yields only states that hold every other check (each is judged the same way under
+        # the request: not dropping holds "unchanged" either way), so a state breaks the target alone iff it
+        # breaks the target
+        only = Evaluator(world, {**spec, "checks": [target]})
         for st in itertools.islice(iter_valid_states(world, relaxed, prefer=prefer[target]), 10):
-            res = ev(st)
-            if [c for c, ok in res.items() if not ok] == [target]:
+            if not only(st)[target]:
                 return st
         return None
 
