@@ -488,74 +488,88 @@ def _pantry_due(spec: dict, db: dict) -> list[tuple[str, int, str]]:
 _IDS: "OrderedDict[int, tuple]" = OrderedDict()
 
 
-def _constraint_ids(constraints: list) -> frozenset:
-    """The ids of a spec's constraints, remembered for the last few lists (each entry holds its list, so that the id
-    stays its own; specs are not changed once drafted)."""
+def _constraint_ids(constraints: list) -> tuple:
+    """(ids in order, their set) of a spec's constraints, remembered for the last few lists (each entry holds its
+    list, so that the id stays its own; specs are not changed once drafted)."""
     hit = _IDS.get(id(constraints))
-    if hit is not None and hit[0] is constraints and hit[1] == len(constraints):
-        return hit[2]
-    ids = frozenset(c["id"] for c in constraints)
-    _IDS[id(constraints)] = (constraints, len(constraints), ids)
+    if hit is not None and hit[0] is constraints and len(hit[1]) == len(constraints):
+        return hit[1], hit[2]
+    order = tuple(c["id"] for c in constraints)
+    _IDS[id(constraints)] = (constraints, order, frozenset(order))
     while len(_IDS) > 32:
         _IDS.popitem(last=False)
-    return ids
+    return order, frozenset(order)
+
+
+def _rows(db: dict) -> dict:
+    """Per recipe, what the verifier reads: (fits lunch, fits dinner, kcal, protein, diet rank, minutes, reviews,
+    allergens, ingredient ids), once per database."""
+    static = _static(db)
+    rows = static.get("rows")
+    if rows is None:
+        allergens, uses = static["allergens"], static["uses"]
+        rows = static["rows"] = {
+            rid: (r["meal"] in ("lunch", "any"), r["meal"] in ("dinner", "any"), r["kcal"], r["protein"],
+                  DIET_RANK[r["diet"]], r["minutes"], r["reviews"], allergens[rid], uses[rid])
+            for rid, r in db["recipes"].items()}
+    return rows
 
 
 def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
-    ids = _constraint_ids(spec["constraints"])
-    n = len(spec["days"])
+    order, ids = _constraint_ids(spec["constraints"])
+    sdays = spec["days"]
+    n = len(sdays)
     listed = answer.get("days") or []
     got = listed[:n]
-    recipes = db["recipes"]
-    people = spec["people"]
-    slots = [(d["lunch"], d["dinner"]) for d in got]
-    flat = [rid for pair in slots for rid in pair]
-    known = [recipes.get(rid) for rid in flat]
-    out: dict = {}
+    rows = _rows(db)
+    flat = []
+    meals = calories = protein = conditional = busy_ok = True
+    lo, hi = spec["calories"] if "calories" in ids else (None, None)
+    least = spec["protein"] if "protein" in ids else None
+    cond = spec["conditional"] if "conditional" in ids else None
+    busy = _memo(db, ("busy",), lambda: frozenset(e["date"] for e in db["calendar"])) if "busy" in ids else ()
+    for i, d in enumerate(got):
+        lr, dr = d["lunch"], d["dinner"]
+        flat.append(lr)
+        flat.append(dr)
+        lunch, dinner = rows.get(lr), rows.get(dr)
+        if lunch is None or dinner is None or not lunch[0] or not dinner[1]:
+            meals = False
+        kcal = (lunch[2] if lunch else 0) + (dinner[2] if dinner else 0)
+        if lo is not None and not lo <= kcal <= hi:
+            calories = False
+        if least is not None and (lunch[3] if lunch else 0) + (dinner[3] if dinner else 0) < least:
+            protein = False
+        if cond is not None and dinner and lunch and dinner[2] >= cond["dinner_kcal"] and not (
+                lunch[2] < cond["lunch_kcal"] and lunch[4] <= DIET_RANK["vegetarian"]):
+            conditional = False
+        if dinner and sdays[i] in busy and dinner[5] > spec["busy_minutes"]:
+            busy_ok = False
+    out: dict = {"meals": meals, "calories": calories, "protein": protein, "conditional": conditional, "busy": busy_ok}
     if "shape" in ids:
         out["shape"] = len(listed) == n
-    if "meals" in ids:
-        out["meals"] = all(lr in recipes and recipes[lr]["meal"] in ("lunch", "any") and dr in recipes
-                           and recipes[dr]["meal"] in ("dinner", "any") for lr, dr in slots)
     if "no_repeat" in ids:
         out["no_repeat"] = len(flat) == len(set(flat))
     if "fresh" in ids:
         recent = _memo(db, ("recent", spec["household"]),
                        lambda: frozenset(r for _, r in db["households"][spec["household"]]["history"]))
         out["fresh"] = not any(rid in recent for rid in flat)
+    known = [rows[rid] for rid in flat if rid in rows]
     if "allergens" in ids:
         bad = set(spec["allergies"])
-        allergens = _static(db)["allergens"]
-        out["allergens"] = not any(rid in recipes and allergens[rid] & bad for rid in flat)
+        out["allergens"] = not any(r[7] & bad for r in known)
     if "diet" in ids:
-        out["diet"] = all(r is None or _diet_ok(spec["diet"], r["diet"]) for r in known)
-    day_kcal = [sum(recipes[x]["kcal"] for x in pair if x in recipes) for pair in slots]
-    if "calories" in ids:
-        lo, hi = spec["calories"]
-        out["calories"] = all(lo <= k <= hi for k in day_kcal)
-    if "protein" in ids:
-        out["protein"] = all(sum(recipes[x]["protein"] for x in pair if x in recipes) >= spec["protein"] for pair in slots)
-    if "conditional" in ids:
-        cond = spec["conditional"]
-        ok = True
-        for lr, dr in slots:
-            if dr in recipes and recipes[dr]["kcal"] >= cond["dinner_kcal"] and lr in recipes:
-                lunch = recipes[lr]
-                ok = ok and lunch["kcal"] < cond["lunch_kcal"] and DIET_RANK[lunch["diet"]] <= DIET_RANK["vegetarian"]
-        out["conditional"] = ok
-    if "busy" in ids:
-        busy = _memo(db, ("busy",), lambda: frozenset(e["date"] for e in db["calendar"]))
-        out["busy"] = all(spec["days"][i] not in busy or slots[i][1] not in recipes
-                          or recipes[slots[i][1]]["minutes"] <= spec["busy_minutes"] for i in range(len(slots)))
+        diet = spec["diet"]
+        rank = DIET_RANK[diet] if diet is not None else None
+        out["diet"] = rank is None or all(r[4] <= rank for r in known)
     if "reviews" in ids:
-        out["reviews"] = all(r is None or r["reviews"] >= spec["reviews"] for r in known)
+        out["reviews"] = all(r[6] >= spec["reviews"] for r in known)
     if "use_pantry" in ids:
         ok = True
-        uses = _static(db)["uses"]
         for ing, last, _ in _due(spec, db):
-            ok = ok and any(x in recipes and ing in uses[x] for pair in slots[:last + 1] for x in pair)
+            ok = ok and any(x in rows and ing in rows[x][8] for x in flat[:2 * (last + 1)])
         out["use_pantry"] = ok
-    if ids & {"budget", "cost", "shopping_list"}:
+    if "budget" in ids or "cost" in ids or "shopping_list" in ids:
         packs, cost = _plan_bill(spec, db, flat)
         if "budget" in ids:
             out["budget"] = cost <= spec["budget"]
@@ -574,7 +588,7 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
                     ok = False
                 listed_packs[item["ingredient"]] = item["packs"]
             out["shopping_list"] = ok and listed_packs == packs
-    return {c["id"]: bool(out.get(c["id"], False)) for c in spec["constraints"]}
+    return {cid: bool(out.get(cid, False)) for cid in order}
 
 
 # ---- search shared by the draft, the solver, the mutations and the reference -----------------------------
