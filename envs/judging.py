@@ -31,7 +31,12 @@ def money_equal(value: Any, expected: float) -> bool:
 
 def others_unchanged(final_db: dict, initial_db: dict, touched: dict, allow_added: bool = False) -> bool:
     """True if every record outside `touched` ({table: {ids}}) is as it was. With `allow_added`,
-    touched ids may also be new records (their content is for the caller to judge)."""
+    touched ids may also be new records (their content is for the caller to judge).
+
+    Compared at C speed: an untouched database is the initial object itself, and a touched table is
+    compared whole once its touched records are left out of shallow copies."""
+    if final_db is initial_db:
+        return True
     if set(final_db) != set(initial_db):
         return False
     for table in sorted(initial_db):
@@ -44,13 +49,17 @@ def others_unchanged(final_db: dict, initial_db: dict, touched: dict, allow_adde
         if not isinstance(after, dict):
             return False
         if allow_added:
-            if not set(before) <= set(after) or not set(after) - set(before) <= skip:
+            keys_before, keys_after = set(before), set(after)
+            if not keys_before <= keys_after or not keys_after - keys_before <= skip:
                 return False
         elif set(before) != set(after):
             return False
-        for key, record in before.items():
-            if key not in skip and after[key] != record:
-                return False
+        before, after = dict(before), dict(after)
+        for key in skip:
+            before.pop(key, None)
+            after.pop(key, None)
+        if before != after:
+            return False
     return True
 
 
