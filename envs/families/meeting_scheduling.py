@@ -116,6 +116,7 @@ def fmt_hm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of its arguments (an error is raised again each time)
 def parse_utc(text: str, what: str = "time") -> int:
     raw = text.strip()
     if raw[-1:] in ("Z", "z"):
