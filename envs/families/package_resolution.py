@@ -978,6 +978,7 @@ def _pin(package: str, version: str) -> str:
     return f"{package}=={version}"
 
 
+@lru_cache(maxsize=4096)
 def _unpin(entry: str) -> tuple[str, str] | None:
     parts = entry.split("==")
     if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
@@ -1164,19 +1165,17 @@ class PackageResolution(Family):
             if p not in index or v not in index[p]:
                 known = False
         releases = {p: index[p][v] for p, v in chosen.items() if p in index and v in index[p]}
-
-        def applicable(p):
-            r = releases.get(p)
-            return [(q, rr) for q, rr, m in r["requires"] if _marker_holds(m, python, platform)] if r else []
+        # each chosen package's applicable dependencies, read once
+        applicable = {p: [(q, rr) for q, rr, m in r["requires"] if _marker_holds(m, python, platform)] for p, r in releases.items()}
 
         held = {"known": known}
         held["requirements"] = all(p in chosen and _sat(chosen[p], r) for p, r in project["requirements"])
-        held["dependencies"] = all(q in chosen and _sat(chosen[q], r) for p in chosen for q, r in applicable(p))
+        held["dependencies"] = all(q in chosen and _sat(chosen[q], r) for p in chosen for q, r in applicable.get(p, ()))
         reached = [p for p, _ in project["requirements"] if p in chosen]
         seen = set(reached)
         while reached:
             p = reached.pop()
-            for q, _ in applicable(p):
+            for q, _ in applicable.get(p, ()):
                 if q in chosen and q not in seen:
                     seen.add(q)
                     reached.append(q)
