@@ -27,12 +27,14 @@ class UnitResult:
     task_rows: list[dict]
     rejection_rows: list[dict]
     build_ms: float = 0.0
-    gate_ms: float = 0.0
+    gate_ms: float = 0.0  # certifying the accepted tasks
+    unit_ms: float = 0.0  # all of the unit's work in its worker: drafts, rejected candidates, rows too
     verify_ms: list[float] = field(default_factory=list)
 
 
 def process_unit(unit: WorkUnit, config: RunConfig) -> UnitResult:
     """Build one environment, certify its slots, and return its rows (runs inside a worker)."""
+    start = time.process_time()
     import_plugins(config.plugins)
     family = get_family(unit.family)
     slots = [(level, list(indices)) for level, indices in unit.slots]
@@ -47,6 +49,7 @@ def process_unit(unit: WorkUnit, config: RunConfig) -> UnitResult:
             result.verify_ms.append(item.verify_ms)
         else:
             result.rejection_rows.append(rejection_row(item))
+    result.unit_ms = (time.process_time() - start) * 1000
     return result
 
 

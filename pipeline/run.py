@@ -207,6 +207,7 @@ def _run(config: RunConfig, out: Path, address, workers, resume, progress, in_pr
         stats = family_ms.setdefault(result.unit.family, Counter())
         stats["build_ms"] += result.build_ms
         stats["gate_ms"] += result.gate_ms
+        stats["unit_ms"] += result.unit_ms
         stats["tasks"] += len(result.task_rows)
         stats["environments"] += 1
         accepted_new += len(result.task_rows)
@@ -249,6 +250,8 @@ def _run(config: RunConfig, out: Path, address, workers, resume, progress, in_pr
                 "gate_ms_total": round(s["gate_ms"], 1),
                 "build_ms_per_env": round(s["build_ms"] / max(1, s["environments"]), 3),
                 "gate_ms_per_task": round(s["gate_ms"] / max(1, s["tasks"]), 3),
+                # everything a worker spent per accepted task (drafts, rejected candidates, rows)
+                "worker_ms_per_task": round(s["unit_ms"] / max(1, s["tasks"]), 3),
             }
             for f, s in sorted(family_ms.items())
         },
