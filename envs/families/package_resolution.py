@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime
 import operator
 import random
+from collections import OrderedDict
 from functools import lru_cache
 
 from synthgym.envs.family import Agent, Family, register_family
@@ -112,7 +113,12 @@ def _vs(t: tuple[int, int, int]) -> str:
 
 
 def _newest_first(versions) -> list[str]:
-    return sorted(versions, key=lambda v: _vt(v) or (-1, -1, -1), reverse=True)
+    return list(_newest_sorted(tuple(versions)))
+
+
+@lru_cache(maxsize=4096)
+def _newest_sorted(versions: tuple) -> tuple:
+    return tuple(sorted(versions, key=lambda v: _vt(v) or (-1, -1, -1), reverse=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,6 +402,7 @@ class _DbOracle:
 
     def __init__(self, db):
         self.db = db
+        self._deps: dict = {}  # (package, version) -> (requires, conflicts), read once per oracle (callers only read)
 
     def versions(self, p):
         return _newest_first(self.db["releases"].get(p, {}))
@@ -405,8 +412,12 @@ class _DbOracle:
         return {"yanked": bool(r["yanked"]), "python": r["python"], "platforms": r["platforms"], "license": r["license"]}
 
     def deps(self, p, v):
-        r = self.db["releases"][p][v]
-        return [tuple(d) for d in r["requires"]], [tuple(c) for c in r["conflicts"]]
+        key = (p, v)
+        found = self._deps.get(key)
+        if found is None:
+            r = self.db["releases"][p][v]
+            found = self._deps[key] = ([tuple(d) for d in r["requires"]], [tuple(c) for c in r["conflicts"]])
+        return found
 
     def vulnerable(self, p, v, blocked):
         return any(
@@ -506,8 +517,17 @@ def _resolve(oracle, requirements, rules: _Rules, first=(), oldest_rest=False, l
     """
     nodes = [0]
     lock_ok: dict = {}
+    static_memo: dict = {}  # (package, version) -> static_ok; a repeat asks the oracle nothing new
+    fits_memo: dict = {}  # (package, ranges) -> some version lies in every range
 
     def static_ok(p, v):
+        key = (p, v)
+        ok = static_memo.get(key)
+        if ok is None:
+            ok = static_memo[key] = _static_ok(p, v)
+        return ok
+
+    def _static_ok(p, v):
         if rules.lock and p in rules.lock:
             locked = rules.lock[p]
             if _vt(v) < _vt(locked):
@@ -575,7 +595,11 @@ def _resolve(oracle, requirements, rules: _Rules, first=(), oldest_rest=False, l
                 new_ranges[q] = new_ranges.get(q, ()) + ((r, p),)
                 if q not in new_pending:
                     new_pending.append(q)
-                if not any(all(_sat(w, rr) for rr, _ in new_ranges[q]) for w in oracle.versions(q)):
+                key = (q, tuple(rr for rr, _ in new_ranges[q]))
+                fits = fits_memo.get(key)
+                if fits is None:
+                    fits = fits_memo[key] = any(all(_sat(w, rr) for rr in key[1]) for w in oracle.versions(q))
+                if not fits:
                     culprits |= {s for _, s in new_ranges[q] if s is not None and s != p}
                     bad = True
                     break
@@ -992,17 +1016,39 @@ OBJECTIVE_LENGTHS = {1: (0, 1, 1, 2), 2: (1, 1, 2), 3: (1, 2), 4: (1, 2, 3), 5: 
 CAP_RATE = {1: 0.3, 2: 0.35, 3: 0.4, 4: 0.4, 5: 0.4}
 
 
+_ANSWERS: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _answers(db: dict) -> dict:
+    """What the read tools answered on one database, by call (the index never changes: no tool writes). The last
+    few databases are kept, each entry holding its database so that the id stays its own."""
+    hit = _ANSWERS.get(id(db))
+    if hit is not None and hit[0] is db:
+        return hit[1]
+    answers: dict = {}
+    _ANSWERS[id(db)] = (db, answers)
+    while len(_ANSWERS) > 8:
+        _ANSWERS.popitem(last=False)
+    return answers
+
+
 class _DirectAgent:
     """The reference's questions answered by the tool functions themselves (for the generator:
-    the resolution the reference will find, and how many calls it needs)."""
+    the resolution the reference will find, and how many calls it needs). A call asked before on
+    this database gets the same (shared, read-only) answer without running the tool again."""
 
     def __init__(self, db: dict):
         self.db = db
         self.calls = 0
+        self._answers = _answers(db)
 
     def call(self, name: str, /, **arguments):
         self.calls += 1
-        return toolbox[name].fn(self.db, **arguments)
+        key = (name,) + tuple(sorted(arguments.items()))
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = toolbox[name].fn(self.db, **arguments)
+        return answer
 
 
 class _Draft:
