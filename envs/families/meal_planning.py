@@ -771,6 +771,25 @@ def _pair_flags(spec: dict, lunch: tuple, dinner: tuple) -> tuple:
     return cal, prot, cond
 
 
+def _pair_bits(spec: dict):
+    """`_pair_flags` as bits (1 calories, 2 protein, 4 conditional), by a function with the spec's limits read once."""
+    lo, hi = spec["calories"] if spec.get("calories") else (None, None)
+    least = spec.get("protein")
+    c = spec.get("conditional")
+    heavy, light = (c["dinner_kcal"], c["lunch_kcal"]) if c else (None, None)
+
+    def bits(lunch: tuple, dinner: tuple) -> int:
+        lk, dk = lunch[1], dinner[1]
+        out = 1 if lo is None or lk is None or dk is None or lo <= lk + dk <= hi else 0
+        if least is None or lunch[2] is None or dinner[2] is None or lunch[2] + dinner[2] >= least:
+            out |= 2
+        if heavy is None or dk is None or dk < heavy or not ((lk is not None and lk >= light) or not lunch[7]):
+            out |= 4
+        return out
+
+    return bits
+
+
 DAY_RULES = ("calories", "protein", "conditional")
 
 
@@ -778,14 +797,14 @@ def _all_pairs(spec: dict, lunches: list, dinners: list, memo: dict) -> list:
     """Every (lunch, dinner) of one day with a bit per day rule that holds (1 calories, 2 protein, 4 conditional)
     and whether it repeats a recipe: filtered by `_valid_pairs` as each search needs."""
     out = []
+    bits_of = _pair_bits(spec)
     for lunch in lunches:
         lid = lunch[0]
         for dinner in dinners:
             key = (lid, dinner[0])
             bits = memo.get(key)
             if bits is None:  # the day rules read only calories, protein and the diet: fixed per recipe
-                cal, prot, cond = _pair_flags(spec, lunch, dinner)
-                bits = memo[key] = cal | (prot << 1) | (cond << 2)
+                bits = memo[key] = bits_of(lunch, dinner)
             out.append((lunch, dinner, bits, dinner[0] == lid))  # the ingredients: by `_valid_pairs`, for the kept
     return out
 
@@ -814,6 +833,7 @@ class _Lazy:
         need = sum(1 << k for k, rule in enumerate(DAY_RULES) if rule not in disabled)
         neg = 1 << DAY_RULES.index(negate) if negate is not None else 0
         empty = frozenset()
+        bits_of = _pair_bits(spec)
 
         def accept(lunch: tuple, dinner: tuple):
             if (dinner[0] == lunch[0] and not repeats) or (banned and (banned in lunch[6] or banned in dinner[6])):
@@ -821,8 +841,7 @@ class _Lazy:
             key = (lunch[0], dinner[0])
             bits = memo.get(key)
             if bits is None:
-                cal, prot, cond = _pair_flags(spec, lunch, dinner)
-                bits = memo[key] = cal | (prot << 1) | (cond << 2)
+                bits = memo[key] = bits_of(lunch, dinner)
             if bits & need != need or bits & neg:
                 return None
             return lunch, dinner, (lunch[6] or empty) | (dinner[6] or empty)
@@ -1720,11 +1739,17 @@ def _mutate(spec: dict, db: dict, base: dict, cid: str, ctx: dict | None = None)
     ctx = ctx or _ctx(spec, db)
     rids, uses = list(db["recipes"]), _static(db)["uses"]  # recipes are stored sorted by id
     fine = ctx.setdefault("fine", {})  # per rules table: the recipes meeting every per-recipe rule
-    budget = spec.get("budget") if "budget" in {c["id"] for c in spec["constraints"]} else None
+    budget = spec.get("budget") if "budget" in _constraint_ids(spec["constraints"])[1] else None
     if budget is not None and all(x in db["recipes"] for pair in itin for x in pair):
-        running = (ctx.get("bill") or ctx.setdefault("bill", _db_cost_fn(spec, db, ctx))).copy()
-        for x in (x for pair in itin for x in pair):
-            running.add(x)  # the plan's bill, then each swap's by one recipe out and one in
+        # the plan's bill, then each swap's by one recipe out and one in (each swap is taken back, so the bill is
+        # the plan's again after every mutation: kept in the context for the plan)
+        hit = ctx.get("running")
+        if hit is None or hit[0] != itin:
+            running = (ctx.get("bill") or ctx.setdefault("bill", _db_cost_fn(spec, db, ctx))).copy()
+            for x in (x for pair in itin for x in pair):
+                running.add(x)
+            hit = ctx["running"] = (itin, running)
+        running = hit[1]
     else:
         budget = None
     tried = 0
