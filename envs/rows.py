@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .family import Family
 from .model import Certificate, Environment, Plan, Task, canonical_json
 
@@ -28,6 +30,12 @@ def instruction_from_prompt(prompt: list[dict]) -> str:
     return content[:cut] if cut >= 0 else content
 
 
+@lru_cache(maxsize=1024)
+def tools_json(family: Family, tool_names: tuple[str, ...]) -> str:
+    """The OpenAI tool list of a task, as canonical JSON (tasks of a family share a few lists)."""
+    return canonical_json([spec.openai() for spec in family.toolbox.specs(tool_names)])
+
+
 def task_row(
     family: Family,
     env: Environment,
@@ -38,7 +46,6 @@ def task_row(
     split: str,
 ) -> dict:
     """`env_json` is the canonical JSON of the environment, serialized once per environment."""
-    specs = family.toolbox.specs(task.tool_names)
     cert = certificate.to_json() if certificate is not None else {}
     return {
         "task_id": task.task_id,
@@ -50,14 +57,14 @@ def task_row(
         "split": split,
         "data_source": f"synthgym/{family.name}",
         "prompt": render_prompt(family, task),
-        "tools": canonical_json([s.openai() for s in specs]),
+        "tools": tools_json(family, task.tool_names),
         "environment": env_json,
         "spec": canonical_json(task.spec),
         "answer_schema": canonical_json(task.answer_schema),
         "reference": canonical_json(reference.to_json()),
         "certificate": canonical_json(cert),
         "seed": env.seed,
-        "num_tools": len(specs),
+        "num_tools": len(task.tool_names),
         "reference_calls": len(reference.calls),
         "max_tool_calls": task.max_tool_calls,
         "no_tool_pass_rate": certificate.no_tool_pass_rate if certificate else 0.0,
