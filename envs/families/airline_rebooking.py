@@ -62,6 +62,11 @@ def _within_24h(booked_at: str, departure_date: str) -> bool:
     return NOW - booked <= datetime.timedelta(hours=24) and (departs - booked.date()).days >= 7
 
 
+@functools.lru_cache(maxsize=1024)
+def _booked_within_day(booked_at: str) -> bool:
+    return NOW - datetime.datetime.fromisoformat(booked_at) <= datetime.timedelta(hours=24)
+
+
 def _change_fee_per_passenger(rules: dict, fare_class: str, tier: str, free24: bool) -> int | None:
     """Cents per passenger, or None if the fare cannot be changed."""
     if free24:
@@ -127,7 +132,7 @@ def search_members(db, member_name, page=1):
 )
 def get_member(db, member_id):
     m = require(db["members"], member_id, "member")
-    return {"member_id": member_id, **_clone(m)}
+    return {"member_id": member_id, **m}  # read only by callers (episodes encode results)
 
 
 @toolbox.read(
@@ -155,7 +160,7 @@ def list_member_reservations(db, member_id, page=1):
 )
 def get_reservation(db, reservation_id):
     r = require(db["reservations"], reservation_id, "reservation")
-    return {"reservation_id": reservation_id, **_clone(r)}
+    return {"reservation_id": reservation_id, **r}  # read only by callers (episodes encode results)
 
 
 @toolbox.read(
@@ -751,7 +756,7 @@ def _make_plan(db: dict, mid: str, action: dict, st: dict | None) -> dict:
         fee = _change_fee_per_passenger(db["rules"], cls, member["tier"], free24)
         if free24:
             traps.append("rule_24h")
-        elif NOW - datetime.datetime.fromisoformat(r["booked_at"]) <= datetime.timedelta(hours=24):
+        elif _booked_within_day(r["booked_at"]):
             traps.append("rule_24h_too_close")
         if fee is None:
             traps.append("not_changeable")
@@ -830,23 +835,36 @@ def _greedy_bag_fee(db: dict, r: dict, action: dict) -> int:
     return total
 
 
+def _own_reservation(r: dict) -> dict:
+    """A copy of a reservation that the write tools can change without reaching the original: they replace its
+    scalars and flight list, change its passengers' bags and append charges and refunds (entries never change)."""
+    return {**r, "flight_ids": list(r["flight_ids"]), "passengers": [dict(p) for p in r["passengers"]],
+            "charges": list(r["charges"]), "refunds": list(r["refunds"])}
+
+
+def _own_flight(f: dict) -> dict:
+    """A copy of a flight for the write tools, which change only its seats."""
+    return {**f, "seats": dict(f["seats"])}
+
+
 def _touched(db: dict, calls: list[ToolCall]) -> dict:
-    """A partial copy of the database holding private copies of the records these writes can touch."""
-    part = {k: v for k, v in db.items()}
+    """A partial copy of the database holding private copies of the records these writes can touch (copied as
+    deep as the write tools reach: see `_own_reservation`, `_own_flight`; a member's scalars are replaced)."""
+    part = dict(db)
     part["reservations"] = dict(db["reservations"])
     part["flights"] = dict(db["flights"])
     part["members"] = dict(db["members"])
     for call in calls:
         rid = call.arguments.get("reservation_id")
         if rid in db["reservations"]:
-            part["reservations"][rid] = _clone(db["reservations"][rid])
+            part["reservations"][rid] = _own_reservation(db["reservations"][rid])
             for fid in db["reservations"][rid]["flight_ids"]:
-                part["flights"][fid] = _clone(db["flights"][fid])
+                part["flights"][fid] = _own_flight(db["flights"][fid])
             mid = db["reservations"][rid]["member_id"]
-            part["members"][mid] = _clone(db["members"][mid])
+            part["members"][mid] = dict(db["members"][mid])
         for fid in call.arguments.get("flight_ids", []):
             if fid in db["flights"]:
-                part["flights"][fid] = _clone(db["flights"][fid])
+                part["flights"][fid] = _own_flight(db["flights"][fid])
     return part
 
 
@@ -1096,7 +1114,7 @@ class AirlineRebooking(Family):
                              + ", ".join(f"{c.name}({c.arguments})" for c in plans[i]["calls"]) for i in members)
             constraints.append({"id": gid, "text": text})
             spec_groups.append({"id": gid, "reservations": sorted({plans[i]["reservation_id"] for i in members}),
-                                "records": [[t, r, _norm(t, part[t][r])] for t, r in sorted(keys)]})
+                                "records": [[t, r, _clone(_norm(t, part[t][r]))] for t, r in sorted(keys)]})
         constraints += [
             {"id": "others_unchanged", "text": "nothing else in the database changed (no extra or wrong writes)"},
             {"id": "answer_charged", "text": "the answer gives the total charged"},
