@@ -2124,7 +2124,8 @@ class MeetingScheduling(Family):
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
         spec = task.spec
         world = world_for(db)
-        calls = list(reference.calls)
+        # the reference's writes (its reads change nothing, so a mutation plan is its writes with one booking changed)
+        calls = [c for c in reference.calls if toolbox[c.name].spec.writes]
         base = _bookings_from_calls(spec, [(c.name, c.arguments) for c in calls])
         ids = {}
         for m in spec["meetings"]:
