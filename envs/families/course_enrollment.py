@@ -1831,7 +1831,8 @@ class CourseEnrollment(Family):
     def mutations(self, task: Task, reference: Plan, db: dict) -> list[tuple[str, Plan]]:
         spec = task.spec
         world = world_for(db)
-        reads = tuple(c for c in reference.calls if not toolbox[c.name].spec.writes)
+        # a mutation plan is writes only: the reference's reads change nothing
+        writes = tuple(c for c in reference.calls if toolbox[c.name].spec.writes)
         st = {"added": [], "dropped": [], "waitlisted": [], "others": False}
         for c in reference.calls:
             if c.name == "enroll":
@@ -1843,7 +1844,7 @@ class CourseEnrollment(Family):
         st = {k: sorted(v) if isinstance(v, list) else v for k, v in st.items()}
         out: list[tuple[str, Plan]] = []
         for cid, cand in (find_mutations(world, spec, st) or {}).items():
-            out.append((cid, Plan(reads + tuple(_write_calls(spec, cand)), _answer(world, spec, cand))))
+            out.append((cid, Plan(tuple(_write_calls(spec, cand)), _answer(world, spec, cand))))
         # another student's registration changes: only "unchanged" breaks
         other = next(s for s in sorted(db["students"]) if s != spec["student"])
         taken = {db["sections"][k.split("|", 1)[1]]["course"] for k in db["enrollments"] if k.startswith(other + "|")}
@@ -1853,10 +1854,10 @@ class CourseEnrollment(Family):
             and db["sections"][s]["capacity"] - db["sections"][s]["enrolled"] >= 3
         )
         extra = ToolCall("enroll", {"student_id": other, "section_id": sec})
-        out.append(("unchanged", Plan(reference.calls + (extra,), reference.answer)))
+        out.append(("unchanged", Plan(writes + (extra,), reference.answer)))
         wrong = dict(reference.answer)
         wrong["total_credits"] = reference.answer["total_credits"] + 1
-        out.append(("answer", Plan(reference.calls, wrong)))
+        out.append(("answer", Plan(writes, wrong)))
         return out
 
     def solutions(self, task: Task, db: dict) -> list[Plan]:
