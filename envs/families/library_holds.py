@@ -100,7 +100,7 @@ def search_patrons(db, patron_name, page=1):
         raise ToolError("give a name to search for")
     key = _soundex(tokens[-1])
     hits = [{"patron_id": pid, "name": p["name"], "home_branch_id": p["home_branch_id"]}
-            for pid, p in sorted(db["patrons"].items()) if _soundex(p["name"].split()[-1]) == key]
+            for pid, p in sorted((pid, p) for pid, p in db["patrons"].items() if _soundex(p["name"].split()[-1]) == key)]
     return paginate(hits, page, 5)
 
 
@@ -122,10 +122,9 @@ def get_patron(db, patron_id):
 def list_patron_loans(db, patron_id, page=1):
     require(db["patrons"], patron_id, "patron")
     items = []
-    for lid, loan in sorted(db["loans"].items()):
-        if loan["patron_id"] == patron_id:
-            title = _title_of(db, loan)
-            items.append({"loan_id": lid, "title": title["title"], "format": title["format"], "due": loan["due"], "status": loan["status"]})
+    for lid, loan in sorted((lid, loan) for lid, loan in db["loans"].items() if loan["patron_id"] == patron_id):
+        title = _title_of(db, loan)
+        items.append({"loan_id": lid, "title": title["title"], "format": title["format"], "due": loan["due"], "status": loan["status"]})
     return paginate(items, page, 4)
 
 
@@ -147,7 +146,7 @@ def get_loan(db, loan_id):
 def get_title(db, title_id):
     t = require(db["titles"], title_id, "title")
     copies = [{"copy_id": cid, "branch_id": c["branch_id"], "status": c["status"]}
-              for cid, c in sorted(db["copies"].items()) if c["title_id"] == title_id]
+              for cid, c in sorted((cid, c) for cid, c in db["copies"].items() if c["title_id"] == title_id)]
     return {"title_id": title_id, **t, "copies": copies}
 
 
@@ -186,7 +185,7 @@ def list_title_holds(db, title_id, page=1):
 def list_patron_holds(db, patron_id):
     require(db["patrons"], patron_id, "patron")
     return {"items": [{"hold_id": hid, **{k: h[k] for k in ("title_id", "pickup_branch_id", "placed_on", "status")}}
-                      for hid, h in sorted(db["holds"].items()) if h["patron_id"] == patron_id]}
+                      for hid, h in sorted((hid, h) for hid, h in db["holds"].items() if h["patron_id"] == patron_id)]}
 
 
 @toolbox.read(
@@ -196,7 +195,7 @@ def list_patron_holds(db, patron_id):
 )
 def list_patron_fines(db, patron_id, page=1):
     require(db["patrons"], patron_id, "patron")
-    items = [{"fine_id": fid, **f} for fid, f in sorted(db["fines"].items()) if f["patron_id"] == patron_id]
+    items = [{"fine_id": fid, **f} for fid, f in sorted((fid, f) for fid, f in db["fines"].items() if f["patron_id"] == patron_id)]
     return paginate(items, page, 5)
 
 
@@ -519,7 +518,7 @@ def _candidate_keys(w: dict, call: ToolCall) -> list:
             keys.append(("copies", loan["copy_id"]))
             if name == "return_loan":
                 tid = w["copies"][loan["copy_id"]]["title_id"]
-                keys += [("holds", hid) for hid, h in sorted(w["holds"].items()) if h["title_id"] == tid]
+                keys += [("holds", hid) for hid in sorted(hid for hid, h in w["holds"].items() if h["title_id"] == tid)]
         return keys
     if name == "charge_fine":
         return [("fines", f"FN-{a['loan_id'][3:]}-{a['kind'][0]}")]
@@ -549,12 +548,12 @@ def _card_valid(patron: dict) -> bool:
 
 
 def _active_holds(db: dict, pid: str) -> list:
-    return [hid for hid, h in sorted(db["holds"].items()) if h["patron_id"] == pid and h["status"] in ("waiting", "in_transit", "ready")]
+    return sorted(hid for hid, h in db["holds"].items() if h["patron_id"] == pid and h["status"] in ("waiting", "in_transit", "ready"))
 
 
 def _loan_for(db: dict, pid: str, title_id: str) -> str:
-    return next(lid for lid, loan in sorted(db["loans"].items())
-                if loan["patron_id"] == pid and loan["status"] == "active" and db["copies"][loan["copy_id"]]["title_id"] == title_id)
+    return next(iter(sorted(lid for lid, loan in db["loans"].items()
+                            if loan["patron_id"] == pid and loan["status"] == "active" and db["copies"][loan["copy_id"]]["title_id"] == title_id)))
 
 
 def _renewable(db: dict, pid: str, lid: str) -> tuple[bool, str]:
@@ -619,7 +618,7 @@ def _plan(db: dict, pid: str, actions: list) -> dict:
                     calls.append(ToolCall("charge_fine", {"patron_id": pid, "loan_id": lid, "kind": "overdue", "amount": _d(fee)}))
                     out["assessed_c"] += fee
         elif action["kind"] == "pay":
-            unpaid = [fid for fid, f in sorted(w["fines"].items()) if f["patron_id"] == pid and f["status"] == "unpaid"]
+            unpaid = sorted(fid for fid, f in w["fines"].items() if f["patron_id"] == pid and f["status"] == "unpaid")
             blocked = _balance(w, pid) >= _c(rules["block_threshold"])
             if unpaid and (blocked or not action["only_if_blocked"]):
                 calls.append(ToolCall("pay_fines", {"patron_id": pid, "fine_ids": unpaid}))
@@ -629,7 +628,7 @@ def _plan(db: dict, pid: str, actions: list) -> dict:
                 traps.append("fines_blocked")
         elif action["kind"] == "renew":
             targets = [_loan_for(w, pid, tid) for tid in action["title_ids"]] if action["title_ids"] else \
-                [lid for lid, loan in sorted(w["loans"].items()) if loan["patron_id"] == pid and loan["status"] == "active"]
+                sorted(lid for lid, loan in w["loans"].items() if loan["patron_id"] == pid and loan["status"] == "active")
             for lid in targets:
                 ok, why = _renewable(w, pid, lid)
                 if ok:
@@ -639,7 +638,7 @@ def _plan(db: dict, pid: str, actions: list) -> dict:
                     traps.append(f"no_renew_{why}")
         else:  # hold
             tid, branch_id = action["title_id"], action["branch_id"]
-            shelf = [cid for cid, c in sorted(w["copies"].items()) if c["title_id"] == tid and c["branch_id"] == branch_id and c["status"] == "available"]
+            shelf = sorted(cid for cid, c in w["copies"].items() if c["title_id"] == tid and c["branch_id"] == branch_id and c["status"] == "available")
             has = any(w["copies"][loan["copy_id"]]["title_id"] == tid for loan in w["loans"].values() if loan["patron_id"] == pid and loan["status"] == "active")
             held = any(h["title_id"] == tid and h["patron_id"] == pid and h["status"] in ("waiting", "in_transit", "ready") for h in w["holds"].values())
             reasons = []
@@ -780,7 +779,7 @@ class LibraryHolds(Family):
         return {"by": "name", "name": p["name"], "birth_date": p["birth_date"]}, ([] if first == pid else ["first_search_result"])
 
     def _actions(self, db, pid, shape, rng, level):
-        active = [lid for lid, loan in sorted(db["loans"].items()) if loan["patron_id"] == pid and loan["status"] == "active"]
+        active = sorted(lid for lid, loan in db["loans"].items() if loan["patron_id"] == pid and loan["status"] == "active")
         titles = {lid: db["copies"][db["loans"][lid]["copy_id"]]["title_id"] for lid in active}
         if len(set(titles.values())) != len(titles) or len(active) < 2:
             return None
