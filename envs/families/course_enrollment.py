@@ -979,7 +979,8 @@ def _alternatives(world: World, spec: dict, base: dict):
 
     # the sections a swap may add whatever the rest (in `all_open` order), with what the loop reads
     cands = [(other, course_of[other], mask[other], sec_credits[other]) for other in all_open
-             if other not in excluded and course_of[other] not in current_courses]
+             if other not in excluded and course_of[other] not in current_courses
+             and not static[other] & (static[other] - 1)]  # (a section failing two checks by itself is no near miss)
 
     def swaps(rest: list[str], skip: set, kept: set) -> None:
         """Every state adding one open section to `rest` (the other added sections), `kept` being
@@ -1004,6 +1005,8 @@ def _alternatives(world: World, spec: dict, base: dict):
                         break
                 else:
                     bits |= wait_bit  # no waitlist section fits
+            if bits & (bits - 1):
+                continue  # it surely fails two checks: no target can use it (see `_find_mutations`)
             alts.append((other, "swap", rest))
             quick.append(bits)
 
