@@ -19,7 +19,7 @@ import random
 from ..family import Agent, Family, register_family
 from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
-from ..tools import PAGE, ToolBox, ToolError, array, paginate, require, string
+from ..tools import PAGE, ToolBox, ToolError, array, paginate, peek, require, string
 
 TODAY = datetime.date(2026, 3, 2)
 TODAY_ISO = TODAY.isoformat()
@@ -264,7 +264,7 @@ def _active_loan(db: dict, loan_id: str) -> dict:
 )
 def renew_loan(db, loan_id):
     loan = _active_loan(db, loan_id)
-    fmt = _title_of(db, loan)["format"]
+    fmt = peek(db, "titles")[peek(db, "copies")[loan["copy_id"]]["title_id"]]["format"]  # read without copying
     loan["due"] = (TODAY + datetime.timedelta(days=db["rules"]["loan_days"][fmt])).isoformat()
     loan["renewals"] += 1
     return {"loan_id": loan_id, "due": loan["due"], "renewals": loan["renewals"]}
@@ -281,8 +281,8 @@ def return_loan(db, loan_id):
     copy_ = db["copies"][loan["copy_id"]]
     loan["status"] = "returned"
     loan["returned_on"] = TODAY_ISO
-    # the queue is only read: dict.items reads a write tool's view without taking a copy of every hold
-    waiting = sorted((h["placed_on"], hid) for hid, h in dict.items(db["holds"]) if h["title_id"] == copy_["title_id"] and h["status"] == "waiting")
+    # the queue is only read: read without taking a copy of every hold (dict.items: the table may be a view)
+    waiting = sorted((h["placed_on"], hid) for hid, h in dict.items(peek(db, "holds")) if h["title_id"] == copy_["title_id"] and h["status"] == "waiting")
     if waiting:
         hold = db["holds"][waiting[0][1]]
         hold["copy_id"] = loan["copy_id"]
@@ -314,11 +314,11 @@ def declare_lost(db, loan_id):
     required=("patron_id", "loan_id", "kind", "amount"),
 )
 def charge_fine(db, patron_id, loan_id, kind, amount):
-    loan = require(db["loans"], loan_id, "loan")
+    loan = require(peek(db, "loans"), loan_id, "loan")  # read only
     if loan["patron_id"] != patron_id:
         raise ToolError("that loan is not the patron's")
     fid = f"FN-{loan_id[3:]}-{kind[0]}"
-    if fid in db["fines"]:
+    if fid in peek(db, "fines"):
         raise ToolError(f"fine {fid} already exists")
     if _c(amount) <= 0:
         raise ToolError("the amount must be positive")
@@ -353,11 +353,11 @@ def pay_fines(db, patron_id, fine_ids):
     required=("patron_id", "title_id", "pickup_branch_id"),
 )
 def place_hold(db, patron_id, title_id, pickup_branch_id):
-    require(db["patrons"], patron_id, "patron")
-    require(db["titles"], title_id, "title")
-    require(db["branches"], pickup_branch_id, "branch")
+    require(peek(db, "patrons"), patron_id, "patron")  # reads, without copying
+    require(peek(db, "titles"), title_id, "title")
+    require(peek(db, "branches"), pickup_branch_id, "branch")
     hid = f"H-{patron_id[3:]}-{title_id[2:]}"
-    if hid in db["holds"]:
+    if hid in peek(db, "holds"):
         raise ToolError("the patron already has a hold record for that title")
     db["holds"][hid] = {"patron_id": patron_id, "title_id": title_id, "pickup_branch_id": pickup_branch_id,
                         "placed_on": TODAY_ISO, "status": "waiting"}
