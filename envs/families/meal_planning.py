@@ -879,6 +879,37 @@ class _Lazy:
     def __bool__(self) -> bool:
         return bool(self.made) or self._more()
 
+    _AT = (3, 4, 5)  # where a heap entry holds the lunch's index, its next dinner's index and the lunch
+
+    def exists(self, ing, used) -> bool:
+        """Is there a valid pair of recipes not in `used` (using ingredient `ing` unless it is None)? What scanning
+        the pairs in order says, without making them: the pairs made so far, then every pair still to come (each
+        lunch in the heap with its dinners from the next one on), in any order."""
+        for lunch, dinner, ings in self.made:
+            if (ing is None or ing in ings) and lunch[0] not in used and dinner[0] not in used:
+                return True
+        at_k, at_j, at_lunch = self._AT
+        dinners, accept = self.dinners, self.accept
+        for entry in self.heap:
+            lunch = entry[at_lunch]
+            if lunch[0] in used:
+                continue
+            lunch_has = ing is None or ing in (lunch[6] or ())
+            for dinner in dinners[entry[at_j]:]:
+                if dinner[0] in used or not (lunch_has or ing in (dinner[6] or ())):
+                    continue
+                if accept(lunch, dinner) is not None:
+                    return True
+        return False
+
+
+def _has(day, ing, used) -> bool:
+    """Has one day's pairs (a `_Lazy` or a sequence) one of recipes not in `used`, using `ing` unless it is None?"""
+    if isinstance(day, _Lazy):
+        return day.exists(ing, used)
+    return any((ing is None or ing in ings) and lunch[0] not in used and dinner[0] not in used
+               for lunch, dinner, ings in day)
+
 
 class _LazyRating(_Lazy):
     """`_Lazy` in the "rating" order (best-rated pair first, then the cheaper, then lunch id, dinner id: what sorting
@@ -886,6 +917,7 @@ class _LazyRating(_Lazy):
     so a higher rating makes a strictly higher sum)."""
 
     __slots__ = ()
+    _AT = (4, 5, 6)
 
     def __init__(self, spec: dict, lunches: list, dinners: list, banned, repeats: bool, disabled, negate,
                  memo: dict) -> None:
@@ -1057,7 +1089,7 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
         pairs = kept
     if any(not day for day in pairs):
         return []
-    if use_due and any(not any(ing in p[2] for day in pairs[:last + 1] for p in day) for ing, last, _ in due):
+    if use_due and any(not any(_has(day, ing, ()) for day in pairs[:last + 1]) for ing, last, _ in due):
         return []  # a lot due by some day that no pair up to that day uses
     found: list = []
     chosen: list = [None] * n
@@ -1092,12 +1124,11 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
         if repeats:
             return True
         for j in range(i + 1, n):
-            if not any(lunch[0] not in used and dinner[0] not in used for lunch, dinner, _ in pairs[j]):
+            if not _has(pairs[j], None, used):
                 return False
         for ing, last, _ in (due if use_due else ()):
             if last > i and not any(ing in s for s in seen_ings[1:i + 2]) and not any(
-                    ing in ings and lunch[0] not in used and dinner[0] not in used
-                    for j in range(i + 1, last + 1) for lunch, dinner, ings in pairs[j]):
+                    _has(pairs[j], ing, used) for j in range(i + 1, last + 1)):
                 return False
         return True
 
