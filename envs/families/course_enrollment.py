@@ -1028,6 +1028,7 @@ def _alternatives(world: World, spec: dict, base: dict):
                 quick.append(None)
 
     memo: dict[tuple[int, str], int] = {}
+    rest_split: dict[int, tuple] = {}
 
     def course_faults(pos: int) -> int:
         """Coverage and lab checks of a state that adds a section (bits)."""
@@ -1036,9 +1037,15 @@ def _alternatives(world: World, spec: dict, base: dict):
         key = (id(rest), course)
         bits = memo.get(key)
         if bits is None:
-            added_courses = [course_of[r] for r in rest] + [course]
-            labs = [c for c in added_courses if courses[c]["is_lab"]]
-            main = [c for c in added_courses if not courses[c]["is_lab"]]
+            split = rest_split.get(id(rest))  # the other added courses, all / labs / lectures (rest lives in alts)
+            if split is None:
+                rc = [course_of[r] for r in rest]
+                split = rest_split[id(rest)] = (rc, [c for c in rc if courses[c]["is_lab"]], [c for c in rc if not courses[c]["is_lab"]])
+            added_courses = split[0] + [course]
+            if courses[course]["is_lab"]:
+                labs, main = split[1] + [course], split[2]
+            else:
+                labs, main = split[1], split[2] + [course]
             bits = 0
             if coverage:
                 ok = sorted(main) == want_courses if want_courses is not None else world.covers(main, cats)
