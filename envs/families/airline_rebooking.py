@@ -21,7 +21,7 @@ from collections import OrderedDict
 from ..family import Agent, Family, register_family
 from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
-from ..tools import PAGE, ToolBox, ToolError, array, integer, number, paginate, require, string
+from ..tools import PAGE, ToolBox, ToolError, array, integer, number, paginate, peek, require, string
 
 NOW = datetime.datetime(2026, 3, 2, 9, 0)
 NOW_ISO = NOW.isoformat(timespec="minutes")
@@ -281,7 +281,7 @@ def get_baggage_policy(db):
 
 # ---- writes ---------------------------------------------------------------------------------
 def _member_method(db: dict, reservation: dict, method_id: str) -> None:
-    member = db["members"][reservation["member_id"]]
+    member = peek(db, "members")[reservation["member_id"]]  # read without copying
     if method_id not in member["payment_methods"]:
         raise ToolError(f"payment method {method_id!r} is not one of the member's")
 
