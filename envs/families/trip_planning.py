@@ -592,16 +592,24 @@ class _Facts:
 _FACTS: "OrderedDict[int, _Facts]" = OrderedDict()
 
 
+_LAST: list = [None]  # the facts last asked for (they hold their database)
+
+
 def _facts(db: dict) -> _Facts:
     """The facts of a database, cached for the few databases in use (keyed by identity; the entry holds the
     database, so its id is not reused while cached)."""
+    last = _LAST[0]
+    if last is not None and last.db is db:
+        return last
     hit = _FACTS.get(id(db))
     if hit is not None and hit.db is db:
         _FACTS.move_to_end(id(db))
+        _LAST[0] = hit
         return hit
     hit = _FACTS[id(db)] = _Facts(db)
     while len(_FACTS) > 8:
         _FACTS.popitem(last=False)
+    _LAST[0] = hit
     return hit
 
 
@@ -646,7 +654,9 @@ def _constraint_ids(constraints: list) -> tuple:
 
 def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
     """{constraint id: held}, recomputed from the database for any schema-valid answer. Unknown ids fail
-    `in_city` (or `route`); the other rules judge the venues that exist (an unknown venue costs nothing)."""
+    `in_city` (or `route`); the other rules judge the venues that exist (an unknown venue costs nothing).
+    The rules read per day (venues in the city, open, rated, reviewed, indoors when it rains, rooms free) are
+    checked in the one pass that prices the days."""
     order, ids = _constraint_ids(spec["constraints"])
     sdays = spec["days"]
     n = len(sdays)
@@ -656,28 +666,59 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
     hotels, rests, attrs, routes, known = db["hotels"], db["restaurants"], db["attractions"], db["routes"], db["cities"]
     facts = _facts(db)
     cents = facts.cents
-    dates = [sdays[i]["date"] for i in range(m)]
-    cities, hs, rss, ats, costs = [], [], [], [], []
-    for d in got:
+    closures = facts.closures if spec.get("closures") else ()
+    floor = spec["rating"] if "rating" in ids else None
+    least = spec["reviews"] if "reviews" in ids else None
+    rain_rule = "weather" in ids
+    weather = db["weather"]
+    in_city = opened = rated = reviewed = dry = rooms = True
+    dates, cities, hs, rss, ats, costs = [], [], [], [], [], []
+    for i, d in enumerate(got):
+        date = sdays[i]["date"]
+        wd = WEEKDAY_OF[date]
         city = d["city"]
         if city not in known:
             city = _resolve_city(db, city)
-        h, a = hotels.get(d["hotel"]), attrs.get(d["attraction"])
+        hid, aid = d["hotel"], d["attraction"]
+        h, a = hotels.get(hid), attrs.get(aid)
         rs = [(rid, rests.get(rid)) for rid in d["restaurants"]]
         tid = d["transport"].strip()
-        cost = (cents[d["hotel"]] if h else 0) + (cents[d["attraction"]] if a else 0)  # price x the city's rate
+        cost = (cents[hid] if h else 0) + (cents[aid] if a else 0)  # price x the city's rate
+        if city is None or h is None or h["city"] != city or a is None or a["city"] != city:
+            in_city = False
         for rid, r in rs:
             if r:
                 cost += cents[rid]
+                if r["city"] != city:
+                    in_city = False
+                if wd in r["closed"] or (rid, date) in closures:
+                    opened = False
+                if floor is not None and r["rating"] < floor:
+                    rated = False
+            else:
+                in_city = False
         if tid in routes:
             cost += cents[tid]
+        if a is not None:
+            if wd in a["closed"] or (aid, date) in closures:
+                opened = False
+            if rain_rule and city is not None and not a["indoor"] and weather[city][DATE_INDEX[date]] == "rain":
+                dry = False
+        if h is not None:
+            if date in h["sold_out"]:
+                rooms = False
+            if least is not None and h["reviews"] < least:
+                reviewed = False
+        if i and city is not None and city == cities[i - 1] and hid != got[i - 1]["hotel"]:
+            rooms = False
+        dates.append(date)
         cities.append(city)
         hs.append(h)
         rss.append(rs)
         ats.append(a)
         costs.append(cost)
     total = sum(costs)
-    out: dict[str, bool] = {}
+    out: dict[str, bool] = {"in_city": in_city, "open": opened, "rating": rated, "reviews": reviewed, "weather": dry}
     if "shape" in ids:
         out["shape"] = len(listed) == n
     if "route" in ids:
@@ -706,43 +747,8 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
                     break
                 prev = city
         out["route"] = ok
-    if "in_city" in ids:
-        ok = True
-        for i in range(m):
-            city, h, a = cities[i], hs[i], ats[i]
-            if city is None or h is None or h["city"] != city or a is None or a["city"] != city:
-                ok = False
-                break
-            for _, r in rss[i]:
-                if r is None or r["city"] != city:
-                    ok = False
-            if not ok:
-                break
-        out["in_city"] = ok
-    if "open" in ids:
-        closures = facts.closures if spec.get("closures") else ()
-        ok = True
-        for i in range(m):
-            wd, date = WEEKDAY_OF[dates[i]], dates[i]
-            for vid, v in rss[i]:
-                if v is not None and (wd in v["closed"] or (vid, date) in closures):
-                    ok = False
-            v = ats[i]
-            if v is not None and (wd in v["closed"] or (got[i]["attraction"], date) in closures):
-                ok = False
-            if not ok:
-                break
-        out["open"] = ok
     if "hotel_rules" in ids:
-        ok = True
-        for i in range(m):
-            h = hs[i]
-            if h is not None and dates[i] in h["sold_out"]:
-                ok = False
-                break
-            if i and cities[i] is not None and cities[i] == cities[i - 1] and got[i]["hotel"] != got[i - 1]["hotel"]:
-                ok = False
-                break
+        ok = rooms
         i = 0
         while ok and i < m:
             j = i
@@ -756,14 +762,6 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
         rlist = [rid for d in got for rid in d["restaurants"]]
         alist = [d["attraction"] for d in got]
         out["no_repeat"] = len(rlist) == len(set(rlist)) and len(alist) == len(set(alist))
-    if "rating" in ids:
-        floor = spec["rating"]
-        ok = True
-        for rs in rss:
-            for _, r in rs:
-                if r is not None and r["rating"] < floor:
-                    ok = False
-        out["rating"] = ok
     if "cuisine" in ids:
         cu = spec["cuisine"]
         ok = True
@@ -790,25 +788,10 @@ def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
         k = cond["day"]
         ok = True
         if k < m and hs[k] is not None:
-            h, a = hs[k], ats[k]
+            a = ats[k]
             rs = [(cents[rid], r["rating"]) for rid, r in rss[k] if r is not None]
             ok = _cond_ok(cond, cents[got[k]["hotel"]], rs, None if a is None else cents[got[k]["attraction"]])
         out["conditional"] = ok
-    if "reviews" in ids:
-        floor = spec["reviews"]
-        ok = True
-        for h in hs:
-            if h is not None and h["reviews"] < floor:
-                ok = False
-        out["reviews"] = ok
-    if "weather" in ids:
-        ok = True
-        for i in range(m):
-            if (cities[i] is not None and ats[i] is not None and not ats[i]["indoor"]
-                    and db["weather"][cities[i]][DATE_INDEX[dates[i]]] == "rain"):
-                ok = False
-                break
-        out["weather"] = ok
     if "budget_total" in ids:
         out["budget_total"] = total <= spec["budget_total"]
     if "budget_day" in ids:
