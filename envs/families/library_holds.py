@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import OrderedDict
 
 from ..family import Agent, Family, register_family
 from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages
@@ -551,7 +552,41 @@ def _active_holds(db: dict, pid: str) -> list:
     return sorted(hid for hid, h in db["holds"].items() if h["patron_id"] == pid and h["status"] in ("waiting", "in_transit", "ready"))
 
 
-def _loan_for(db: dict, pid: str, title_id: str) -> str:
+_STATIC: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _static(db: dict) -> dict:
+    """Draft-time facts of one database that no tool changes (no tool adds loans or copies, or changes a loan's
+    patron or copy, or a copy's title or branch): each patron's loans in id order, each loan's title, each title's
+    copies in id order, the sorted titles and branches and how many titles share each name. Built from the
+    database passed in; the last few databases are kept, each entry holding its database so that the id stays
+    its own."""
+    hit = _STATIC.get(id(db))
+    if hit is not None and hit[0] is db:
+        return hit[1]
+    loans_of: dict = {}
+    for lid in sorted(db["loans"]):
+        loans_of.setdefault(db["loans"][lid]["patron_id"], []).append(lid)
+    copies_of: dict = {}
+    for cid in sorted(db["copies"]):
+        copies_of.setdefault(db["copies"][cid]["title_id"], []).append(cid)
+    names: dict = {}
+    for t in db["titles"].values():
+        names[t["title"]] = names.get(t["title"], 0) + 1
+    st = {"loans_of": loans_of, "copies_of": copies_of, "titles": sorted(db["titles"]), "branches": sorted(db["branches"]),
+          "title_of_loan": {lid: db["copies"][loan["copy_id"]]["title_id"] for lid, loan in db["loans"].items()},
+          "same_name": {tid: names[t["title"]] for tid, t in db["titles"].items()}}
+    _STATIC[id(db)] = (db, st)
+    while len(_STATIC) > 8:
+        _STATIC.popitem(last=False)
+    return st
+
+
+def _loan_for(db: dict, pid: str, title_id: str, st: dict | None = None) -> str:
+    """The patron's active loan of a title (`db` may be a working copy of the database `st` was made from)."""
+    if st is not None:
+        loans, title_of = db["loans"], st["title_of_loan"]
+        return next(lid for lid in st["loans_of"].get(pid, ()) if loans[lid]["status"] == "active" and title_of[lid] == title_id)
     return next(iter(sorted(lid for lid, loan in db["loans"].items()
                             if loan["patron_id"] == pid and loan["status"] == "active" and db["copies"][loan["copy_id"]]["title_id"] == title_id)))
 
@@ -574,8 +609,9 @@ def _renewable(db: dict, pid: str, lid: str) -> tuple[bool, str]:
     return True, ""
 
 
-def _plan(db: dict, pid: str, actions: list) -> dict:
-    """Carry out the request on a working copy: calls per action, the final working state, totals and traps."""
+def _plan(db: dict, pid: str, actions: list, st: dict | None = None) -> dict:
+    """Carry out the request on a working copy: calls per action, the final working state, totals and traps.
+    `st` (`_static(db)`) only speeds up finding records."""
     w = _working(db)
     patron = db["patrons"][pid]
     age = _age(patron["birth_date"])
@@ -586,7 +622,7 @@ def _plan(db: dict, pid: str, actions: list) -> dict:
         calls = []
         if action["kind"] == "return":
             for item in action["items"]:
-                lid = _loan_for(w, pid, item["title_id"])
+                lid = _loan_for(w, pid, item["title_id"], st)
                 loan = w["loans"][lid]
                 title = w["titles"][item["title_id"]]
                 if item["lost"]:
@@ -627,8 +663,12 @@ def _plan(db: dict, pid: str, actions: list) -> dict:
             if blocked:
                 traps.append("fines_blocked")
         elif action["kind"] == "renew":
-            targets = [_loan_for(w, pid, tid) for tid in action["title_ids"]] if action["title_ids"] else \
-                sorted(lid for lid, loan in w["loans"].items() if loan["patron_id"] == pid and loan["status"] == "active")
+            if action["title_ids"]:
+                targets = [_loan_for(w, pid, tid, st) for tid in action["title_ids"]]
+            elif st is not None:
+                targets = [lid for lid in st["loans_of"].get(pid, ()) if w["loans"][lid]["status"] == "active"]
+            else:
+                targets = sorted(lid for lid, loan in w["loans"].items() if loan["patron_id"] == pid and loan["status"] == "active")
             for lid in targets:
                 ok, why = _renewable(w, pid, lid)
                 if ok:
@@ -638,8 +678,13 @@ def _plan(db: dict, pid: str, actions: list) -> dict:
                     traps.append(f"no_renew_{why}")
         else:  # hold
             tid, branch_id = action["title_id"], action["branch_id"]
-            shelf = sorted(cid for cid, c in w["copies"].items() if c["title_id"] == tid and c["branch_id"] == branch_id and c["status"] == "available")
-            has = any(w["copies"][loan["copy_id"]]["title_id"] == tid for loan in w["loans"].values() if loan["patron_id"] == pid and loan["status"] == "active")
+            if st is not None:
+                copies, loans = w["copies"], w["loans"]
+                shelf = [cid for cid in st["copies_of"].get(tid, ()) if copies[cid]["branch_id"] == branch_id and copies[cid]["status"] == "available"]
+                has = any(st["title_of_loan"][lid] == tid for lid in st["loans_of"].get(pid, ()) if loans[lid]["status"] == "active")
+            else:
+                shelf = sorted(cid for cid, c in w["copies"].items() if c["title_id"] == tid and c["branch_id"] == branch_id and c["status"] == "available")
+                has = any(w["copies"][loan["copy_id"]]["title_id"] == tid for loan in w["loans"].values() if loan["patron_id"] == pid and loan["status"] == "active")
             held = any(h["title_id"] == tid and h["patron_id"] == pid and h["status"] in ("waiting", "in_transit", "ready") for h in w["holds"].values())
             reasons = []
             if shelf:
@@ -779,8 +824,9 @@ class LibraryHolds(Family):
         return {"by": "name", "name": p["name"], "birth_date": p["birth_date"]}, ([] if first == pid else ["first_search_result"])
 
     def _actions(self, db, pid, shape, rng, level):
-        active = sorted(lid for lid, loan in db["loans"].items() if loan["patron_id"] == pid and loan["status"] == "active")
-        titles = {lid: db["copies"][db["loans"][lid]["copy_id"]]["title_id"] for lid in active}
+        st = _static(db)
+        active = [lid for lid in st["loans_of"].get(pid, ()) if db["loans"][lid]["status"] == "active"]
+        titles = {lid: st["title_of_loan"][lid] for lid in active}
         if len(set(titles.values())) != len(titles) or len(active) < 2:
             return None
         actions, returned = [], []
@@ -800,14 +846,14 @@ class LibraryHolds(Family):
                 left = [lid for lid in active if lid not in returned]
                 actions.append({"kind": "renew", "title_ids": [titles[lid] for lid in rng.sample(left, min(len(left), rng.choice((1, 2))))]})
             else:
-                tid = rng.choice(sorted(db["titles"]))
-                same_name = [t for t in db["titles"] if db["titles"][t]["title"] == db["titles"][tid]["title"]]
-                branch = rng.choice(sorted(db["branches"]))
-                copies = [c for c in db["copies"].values() if c["title_id"] == tid and c["branch_id"] == branch and c["status"] == "available"]
+                tid = rng.choice(st["titles"])
+                branch = rng.choice(st["branches"])
+                mine = [db["copies"][cid] for cid in st["copies_of"].get(tid, ())]
+                copies = [c for c in mine if c["branch_id"] == branch and c["status"] == "available"]
                 if not copies and rng.random() < 0.3:  # aim at a branch that has a copy on the shelf
-                    shelf = sorted({c["branch_id"] for c in db["copies"].values() if c["title_id"] == tid and c["status"] == "available"})
+                    shelf = sorted({c["branch_id"] for c in mine if c["status"] == "available"})
                     branch = rng.choice(shelf) if shelf else branch
-                actions.append({"kind": "hold", "title_id": tid, "branch_id": branch, "ambiguous_title": len(same_name) > 1})
+                actions.append({"kind": "hold", "title_id": tid, "branch_id": branch, "ambiguous_title": st["same_name"][tid] > 1})
         return actions
 
     def _try_draft(self, db, level, rng, pid):
@@ -816,7 +862,7 @@ class LibraryHolds(Family):
         actions = self._actions(db, pid, shape, rng, level)
         if actions is None:
             return None
-        plan = _plan(db, pid, actions)
+        plan = _plan(db, pid, actions, _static(db))
         if plan.get("infeasible") or not plan["calls"]:
             return None
         # every action that names something must matter: no request that is a no-op by construction
