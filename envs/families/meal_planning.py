@@ -748,6 +748,25 @@ def _day_breaks(spec: dict, lunch: tuple, dinner: tuple, rule: str) -> bool:
     return not _day_ok(spec, lunch, dinner, frozenset(k for k in ("calories", "protein", "conditional") if k != rule))
 
 
+_PLAIN_RANDBELOW = getattr(random.Random, "_randbelow", None) is getattr(random.Random, "_randbelow_with_getrandbits", 0)
+
+
+def _shuffle(items: list, rng: random.Random) -> None:
+    """`rng.shuffle(items)`, the same draws and the same order (Fisher-Yates over `_randbelow_with_getrandbits`),
+    without a method call per item when `rng` is a plain `random.Random`."""
+    if not (_PLAIN_RANDBELOW and type(rng) is random.Random):
+        rng.shuffle(items)
+        return
+    getrandbits = rng.getrandbits
+    for i in reversed(range(1, len(items))):
+        n = i + 1
+        k = n.bit_length()
+        j = getrandbits(k)
+        while j >= n:
+            j = getrandbits(k)
+        items[i], items[j] = items[j], items[i]
+
+
 class _Days(list):
     """Per-day candidate lists, with a cache of each day's valid (lunch, dinner) pairs."""
 
@@ -1050,7 +1069,7 @@ def _search(spec: dict, days: list, bill: _Bill, order="asc", want=1, limit=3000
         valid = hit[2]
         if how == "random":
             day = sorted(valid, key=lambda p: (p[0][0], p[1][0]))
-            rng.shuffle(day)
+            _shuffle(day, rng)
         else:
             okey = key + (how,)
             day = cache.get(okey)
