@@ -982,6 +982,8 @@ class EventSeating(Family):
         base = {x["guest"]: x["table"] for x in reference.answer["assignments"]}
         out = []
         ctx = _moves_ctx(spec, db, base) if set(spec["rules"]) & set(task.constraint_ids) else None
+        if ctx is not None:
+            ctx["base_ok"] = not _fails(spec, db, base)
         for cid in task.constraint_ids:
             plan = _mutate(spec, db, base, reference, cid, ctx)
             if plan is not None:
@@ -1179,7 +1181,9 @@ def _mutate(spec: dict, db: dict, base: dict, reference: Plan, cid: str, ctx: di
                 return Plan(plan.calls + (ToolCall("unassign_seat", {"guest_id": g}),), answer)
         return None
     for seating in _rule_moves(spec, db, base, cid, ctx=ctx):
-        if _fails(spec, db, seating) == [cid]:
+        # from a valid seating the move filter works out exactly what a move breaks (see `_breakable`): the
+        # first move it lets through breaks `cid` alone, without asking the verifier again
+        if (ctx is not None and ctx.get("base_ok")) or _fails(spec, db, seating) == [cid]:
             return _plan_for(spec, db, seating)
     # from other valid seatings (the draft checked the first one the solver finds)
     view = _db_view(spec, db)
