@@ -178,8 +178,8 @@ def search_packages(db, query="", page=1):
     q = query.lower().strip()
     hits = [
         {"package": name, "summary": meta["summary"]}
-        for name, meta in sorted(db["packages"].items())
-        if q in name.lower() or q in meta["summary"].lower()
+        for name, meta in sorted((name, meta) for name, meta in db["packages"].items()
+                                 if q in name.lower() or q in meta["summary"].lower())
     ]
     return paginate(hits, page, SEARCH_PAGE)
 
@@ -556,6 +556,9 @@ def _resolve(oracle, requirements, rules: _Rules, first=(), oldest_rest=False, l
         p = next((q for q in first if q in pending), pending[0])
         introducers = {s for _, s in ranges.get(p, ()) if s is not None}
         culprits: set = set()
+        # conflicts the chosen releases declare against p (their dependencies were read when they were chosen, so
+        # reading them here asks the oracle nothing new)
+        against = [(q, r) for q, qv in chosen.items() for t, r in oracle.deps(q, qv)[1] if t == p] if rules.conflicts else ()
         for v in candidates(p):
             nodes[0] += 1
             if nodes[0] > limit:
@@ -574,11 +577,10 @@ def _resolve(oracle, requirements, rules: _Rules, first=(), oldest_rest=False, l
                     if q in chosen and _sat(chosen[q], r):
                         culprits.add(q)
                         bad = True
-                for q, qv in chosen.items():
-                    for t, r in oracle.deps(q, qv)[1]:
-                        if t == p and _sat(v, r):
-                            culprits.add(q)
-                            bad = True
+                for q, r in against:
+                    if _sat(v, r):
+                        culprits.add(q)
+                        bad = True
                 if bad:
                     continue
             new_ranges = dict(ranges)
