@@ -121,7 +121,8 @@ def search_members(db, member_name, page=1):
     if not tokens:
         raise ToolError("give a name to search for")
     key = _soundex(tokens[-1])
-    hits = [{"member_id": mid, "name": m["name"]} for mid, m in sorted(db["members"].items()) if _soundex(m["name"].split()[-1]) == key]
+    hits = [{"member_id": mid, "name": m["name"]}
+            for mid, m in sorted((mid, m) for mid, m in db["members"].items() if _soundex(m["name"].split()[-1]) == key)]
     return paginate(hits, page, 5)
 
 
@@ -143,12 +144,11 @@ def get_member(db, member_id):
 def list_member_reservations(db, member_id, page=1):
     require(db["members"], member_id, "member")
     items = []
-    for rid, r in sorted(db["reservations"].items()):
-        if r["member_id"] == member_id:
-            first = db["flights"][r["flight_ids"][0]]
-            last = db["flights"][r["flight_ids"][-1]]
-            items.append({"reservation_id": rid, "status": r["status"], "origin": first["origin"],
-                          "destination": last["destination"], "date": first["date"]})
+    for rid, r in sorted((rid, r) for rid, r in db["reservations"].items() if r["member_id"] == member_id):
+        first = db["flights"][r["flight_ids"][0]]
+        last = db["flights"][r["flight_ids"][-1]]
+        items.append({"reservation_id": rid, "status": r["status"], "origin": first["origin"],
+                      "destination": last["destination"], "date": first["date"]})
     return paginate(items, page, 3)
 
 
@@ -543,10 +543,8 @@ def _itineraries(db: dict, origin: str, dest: str, date: str) -> list[list[str]]
     """Every nonstop and one-stop itinerary on a date (layover 1..300 minutes), unfiltered."""
     flights = db["flights"]
     leaving: dict[str, list[str]] = {}
-    for fid in sorted(flights):
-        f = flights[fid]
-        if f["date"] == date:
-            leaving.setdefault(f["origin"], []).append(fid)
+    for fid in sorted(fid for fid, f in flights.items() if f["date"] == date):
+        leaving.setdefault(flights[fid]["origin"], []).append(fid)
     out = [[fid] for fid in leaving.get(origin, []) if flights[fid]["destination"] == dest]
     for fid in leaving.get(origin, []):
         f = flights[fid]
