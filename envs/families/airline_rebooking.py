@@ -287,7 +287,8 @@ def _member_method(db: dict, reservation: dict, method_id: str) -> None:
 
 
 def _active(db: dict, reservation_id: str) -> dict:
-    r = require(db["reservations"], reservation_id, "reservation")
+    """The active reservation, read without copying (a write tool then takes it from `db` to change it)."""
+    r = require(peek(db, "reservations"), reservation_id, "reservation")
     if r["status"] != "active":
         raise ToolError(f"reservation {reservation_id} is {r['status']}")
     return r
@@ -313,8 +314,10 @@ def _charge(reservation: dict, kind: str, method_id: str, amount_c: int) -> None
 def change_flights(db, reservation_id, flight_ids, change_fee, payment_method_id):
     r = _active(db, reservation_id)
     _member_method(db, r, payment_method_id)
-    old = [db["flights"][f] for f in r["flight_ids"]]
-    new = [require(db["flights"], f, "flight") for f in flight_ids]
+    flights = peek(db, "flights")  # checks read without copying; the changes below take their records from db
+    old_ids = list(r["flight_ids"])
+    old = [flights[f] for f in old_ids]
+    new = [require(flights, f, "flight") for f in flight_ids]
     if list(flight_ids) == r["flight_ids"]:
         raise ToolError("those are the reservation's current flights")
     if new[0]["origin"] != old[0]["origin"] or new[-1]["destination"] != old[-1]["destination"]:
@@ -330,10 +333,12 @@ def change_flights(db, reservation_id, flight_ids, change_fee, payment_method_id
             raise ToolError(f"flight {fid} has {f['seats'][cls]} {cls} seats left; {n} needed")
     cost_c = sum(_c(f["prices"][cls]) for f in new)
     diff_c = (cost_c - _c(r["paid_per_passenger"])) * n
-    for f in old:
-        f["seats"][cls] += n
-    for f in new:
-        f["seats"][cls] -= n
+    owned = db["flights"]
+    for fid in old_ids:
+        owned[fid]["seats"][cls] += n
+    for fid in flight_ids:
+        owned[fid]["seats"][cls] -= n
+    r = db["reservations"][reservation_id]
     r["flight_ids"] = list(flight_ids)
     _charge(r, "change_fee", payment_method_id, _c(change_fee))
     _charge(r, "fare_difference", payment_method_id, max(diff_c, 0))
@@ -362,6 +367,7 @@ def cancel_reservation(db, reservation_id, refund_amount, refund_to):
         raise ToolError("the refund is more than the fare paid")
     for fid in r["flight_ids"]:
         db["flights"][fid]["seats"][r["fare_class"]] += len(r["passengers"])
+    r = db["reservations"][reservation_id]
     r["status"] = "cancelled"
     if amount_c > 0:
         r["refunds"].append({"type": "cancellation", "to": refund_to, "amount": _d(amount_c)})
@@ -391,6 +397,8 @@ def add_checked_bags(db, reservation_id, passenger_id, bags, fee, payment_method
         raise ToolError(f"reservation {reservation_id} has no passenger {passenger_id!r}")
     if pax["bags"] + bags > 4:
         raise ToolError("a passenger can have at most 4 checked bags")
+    r = db["reservations"][reservation_id]
+    pax = next(p for p in r["passengers"] if p["passenger_id"] == passenger_id)
     pax["bags"] += bags
     _charge(r, "bags", payment_method_id, _c(fee))
     return {"reservation_id": reservation_id, "passenger_id": passenger_id, "bags": pax["bags"], "charged": _d(_c(fee))}
@@ -403,13 +411,14 @@ def add_checked_bags(db, reservation_id, passenger_id, bags, fee, payment_method
     required=("member_id", "reservation_id", "amount"),
 )
 def issue_travel_credit(db, member_id, reservation_id, amount):
-    m = require(db["members"], member_id, "member")
-    r = require(db["reservations"], reservation_id, "reservation")
+    require(peek(db, "members"), member_id, "member")  # checks read without copying
+    r = require(peek(db, "reservations"), reservation_id, "reservation")
     if r["member_id"] != member_id:
         raise ToolError("that reservation is not the member's")
     amount_c = _c(amount)
     if amount_c <= 0:
         raise ToolError("the amount must be positive")
+    m, r = db["members"][member_id], db["reservations"][reservation_id]
     m["travel_credit"] = _d(_c(m["travel_credit"]) + amount_c)
     r["refunds"].append({"type": "fare_difference", "to": "travel_credit", "amount": _d(amount_c)})
     return {"member_id": member_id, "travel_credit": m["travel_credit"]}
