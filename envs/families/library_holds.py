@@ -252,7 +252,8 @@ def get_policy(db, topic):
 
 
 def _active_loan(db: dict, loan_id: str) -> dict:
-    loan = require(db["loans"], loan_id, "loan")
+    """The active loan, read without copying (a write tool then takes it from `db` to change it)."""
+    loan = require(peek(db, "loans"), loan_id, "loan")
     if loan["status"] != "active":
         raise ToolError(f"loan {loan_id} is {loan['status']}")
     return loan
@@ -266,6 +267,7 @@ def _active_loan(db: dict, loan_id: str) -> dict:
 def renew_loan(db, loan_id):
     loan = _active_loan(db, loan_id)
     fmt = peek(db, "titles")[peek(db, "copies")[loan["copy_id"]]["title_id"]]["format"]  # read without copying
+    loan = db["loans"][loan_id]
     loan["due"] = (TODAY + datetime.timedelta(days=db["rules"]["loan_days"][fmt])).isoformat()
     loan["renewals"] += 1
     return {"loan_id": loan_id, "due": loan["due"], "renewals": loan["renewals"]}
@@ -278,7 +280,8 @@ def renew_loan(db, loan_id):
     required=("loan_id",),
 )
 def return_loan(db, loan_id):
-    loan = _active_loan(db, loan_id)
+    _active_loan(db, loan_id)
+    loan = db["loans"][loan_id]
     copy_ = db["copies"][loan["copy_id"]]
     loan["status"] = "returned"
     loan["returned_on"] = TODAY_ISO
@@ -302,7 +305,8 @@ def return_loan(db, loan_id):
     required=("loan_id",),
 )
 def declare_lost(db, loan_id):
-    loan = _active_loan(db, loan_id)
+    _active_loan(db, loan_id)
+    loan = db["loans"][loan_id]
     loan["status"] = "lost"
     db["copies"][loan["copy_id"]]["status"] = "lost"
     return {"loan_id": loan_id, "status": "lost"}
@@ -335,7 +339,7 @@ def charge_fine(db, patron_id, loan_id, kind, amount):
 def pay_fines(db, patron_id, fine_ids):
     picked = []
     for fid in fine_ids:
-        fine = require(db["fines"], fid, "fine")
+        fine = require(peek(db, "fines"), fid, "fine")  # checks read without copying
         if fine["patron_id"] != patron_id:
             raise ToolError(f"fine {fid} is not the patron's")
         if fine["status"] != "unpaid":
@@ -343,8 +347,8 @@ def pay_fines(db, patron_id, fine_ids):
         picked.append(fine)
     if len(set(fine_ids)) != len(fine_ids):
         raise ToolError("a fine is listed twice")
-    for fine in picked:
-        fine["status"] = "paid"
+    for fid in fine_ids:
+        db["fines"][fid]["status"] = "paid"
     return {"paid": _d(sum(_c(f["amount"]) for f in picked)), "fine_ids": list(fine_ids)}
 
 
@@ -371,10 +375,10 @@ def place_hold(db, patron_id, title_id, pickup_branch_id):
     required=("hold_id",),
 )
 def cancel_hold(db, hold_id):
-    hold = require(db["holds"], hold_id, "hold")
+    hold = require(peek(db, "holds"), hold_id, "hold")  # checks read without copying
     if hold["status"] != "waiting":
         raise ToolError(f"hold {hold_id} is {hold['status']}")
-    hold["status"] = "cancelled"
+    db["holds"][hold_id]["status"] = "cancelled"
     return {"hold_id": hold_id, "status": "cancelled"}
 
 
