@@ -314,14 +314,19 @@ def list_declarations(db, shipment_id):
     required=("shipment_id", "departure_id"),
 )
 def book_leg(db, shipment_id, departure_id):
-    s = _get(_peek(db, "shipments"), shipment_id, "shipment")
-    d = _get(_peek(db, "departures"), departure_id, "departure")
+    peek = dict.__getitem__  # `_peek` and `_get`, inline: the random baseline books a great deal
+    s = peek(db, "shipments").get(shipment_id)
+    if s is None:
+        raise ToolError(f"unknown shipment {shipment_id!r}")
+    d = peek(db, "departures").get(departure_id)
+    if d is None:
+        raise ToolError(f"unknown departure {departure_id!r}")
     if s.get("delivered"):
         raise ToolError(f"shipment {shipment_id} was already delivered")
     if d["status"] != "scheduled":
         raise ToolError(f"departure {departure_id} was cancelled by the carrier")
     used = 0
-    for b in dict.values(_peek(db, "bookings")):
+    for b in dict.values(peek(db, "bookings")):
         if b["departure"] == departure_id and b["status"] == "active":
             if b["shipment"] == shipment_id:
                 raise ToolError(f"shipment {shipment_id} is already booked on {departure_id}")
@@ -329,9 +334,9 @@ def book_leg(db, shipment_id, departure_id):
     left = d["capacity"] - d["load"] - used
     if left < s["weight"]:
         raise ToolError(f"insufficient capacity on {departure_id}: {left} kg left, {s['weight']} kg needed")
-    svc = _peek(db, "services")[d["service"]]
-    fee = _peek(db, "hubs")[svc["origin"]]["fee"] if svc["origin"] != s["origin"] else 0
-    cost = _leg_cost(s["weight"], d["rate"], _peek(db, "carriers")[svc["carrier"]]["surcharge"], fee)  # _booking_cost
+    svc = peek(db, "services")[d["service"]]
+    fee = peek(db, "hubs")[svc["origin"]]["fee"] if svc["origin"] != s["origin"] else 0
+    cost = _leg_cost(s["weight"], d["rate"], peek(db, "carriers")[svc["carrier"]]["surcharge"], fee)  # _booking_cost
     db["counters"]["booking"] += 1
     bid = f"BK-{db['counters']['booking']:04d}"
     db["bookings"][bid] = {"shipment": shipment_id, "departure": departure_id, "weight": s["weight"], "cost": cost, "status": "active"}
