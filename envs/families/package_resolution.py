@@ -1022,8 +1022,9 @@ _ANSWERS: "OrderedDict[int, tuple]" = OrderedDict()
 
 
 def _answers(db: dict) -> dict:
-    """What the read tools answered on one database, by call (the index never changes: no tool writes). The last
-    few databases are kept, each entry holding its database so that the id stays its own."""
+    """What the read tools answered on one database, by call (the index never changes: no tool writes), and the
+    mutation each search found (keys starting with "#mutation"). The last few databases are kept, each entry
+    holding its database so that the id stays its own."""
     hit = _ANSWERS.get(id(db))
     if hit is not None and hit[0] is db:
         return hit[1]
@@ -1389,15 +1390,30 @@ class PackageResolution(Family):
                     if lower:
                         yield answer(sorted(lower))
 
+        # a search depends only on the database, the constraint, what the judge reads of the spec and the answer:
+        # the generator's probe and the gate's check of one task share it (per database, holding it)
+        memo = _answers(db)
+        request = (spec["project_id"], tuple(sorted(spec["rules"].items())), tuple(spec["objective"]),
+                   tuple(tuple(c) for c in spec.get("caps", ())), tuple(sorted(spec["best"].items())),
+                   tuple(reference.answer["resolution"]))
         out = []
         for cid in task.constraint_ids:
-            for attempt, candidate in enumerate(candidates(cid)):
-                if attempt >= 40:
-                    break
-                held = self.judge(spec, candidate, db, db)
-                if [k for k, ok in held.items() if not ok] == [cid]:
-                    out.append((cid, Plan((), candidate)))
-                    break
+            key = ("#mutation", cid) + request
+            if key in memo:
+                found = memo[key]
+            else:
+                found = None
+                for attempt, candidate in enumerate(candidates(cid)):
+                    if attempt >= 40:
+                        break
+                    held = self.judge(spec, candidate, db, db)
+                    if [k for k, ok in held.items() if not ok] == [cid]:
+                        found = (cid, Plan((), candidate))
+                        break
+                if len(memo) < 20000:
+                    memo[key] = found
+            if found is not None:
+                out.append(found)
         return out
 
     def solutions(self, task: Task, db: dict) -> list[Plan]:
