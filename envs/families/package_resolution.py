@@ -402,21 +402,26 @@ class _DbOracle:
 
     def __init__(self, db):
         self.db = db
-        self._deps: dict = {}  # (package, version) -> (requires, conflicts), read once per oracle (callers only read)
+        self._known = _answers(db)  # answers read once per database (callers only read them)
 
     def versions(self, p):
         return _newest_first(self.db["releases"].get(p, {}))
 
     def info(self, p, v):
-        r = self.db["releases"][p][v]
-        return {"yanked": bool(r["yanked"]), "python": r["python"], "platforms": r["platforms"], "license": r["license"]}
-
-    def deps(self, p, v):
-        key = (p, v)
-        found = self._deps.get(key)
+        key = ("#info", p, v)
+        found = self._known.get(key)
         if found is None:
             r = self.db["releases"][p][v]
-            found = self._deps[key] = ([tuple(d) for d in r["requires"]], [tuple(c) for c in r["conflicts"]])
+            found = self._known[key] = {"yanked": bool(r["yanked"]), "python": r["python"], "platforms": r["platforms"],
+                                         "license": r["license"]}
+        return found
+
+    def deps(self, p, v):
+        key = ("#deps", p, v)
+        found = self._known.get(key)
+        if found is None:
+            r = self.db["releases"][p][v]
+            found = self._known[key] = ([tuple(d) for d in r["requires"]], [tuple(c) for c in r["conflicts"]])
         return found
 
     def vulnerable(self, p, v, blocked):
@@ -1022,9 +1027,9 @@ _ANSWERS: "OrderedDict[int, tuple]" = OrderedDict()
 
 
 def _answers(db: dict) -> dict:
-    """What the read tools answered on one database, by call (the index never changes: no tool writes), and the
-    mutation each search found (keys starting with "#mutation"). The last few databases are kept, each entry
-    holding its database so that the id stays its own."""
+    """Answers read once per database, which never changes (no tool writes): what the read tools answered, by
+    call; what `_DbOracle` read of a release ("#info", "#deps"); the mutation each search found ("#mutation").
+    The last few databases are kept, each entry holding its database so that the id stays its own."""
     hit = _ANSWERS.get(id(db))
     if hit is not None and hit[0] is db:
         return hit[1]
