@@ -1219,12 +1219,27 @@ class PackageResolution(Family):
             if p not in index or v not in index[p]:
                 known = False
         releases = {p: index[p][v] for p, v in chosen.items() if p in index and v in index[p]}
-        # each chosen package's applicable dependencies, read once
-        applicable = {p: [(q, rr) for q, rr, m in r["requires"] if _marker_holds(m, python, platform)] for p, r in releases.items()}
+        # one pass over the chosen releases: their applicable dependencies (read once), whether those are all met,
+        # and the per-release properties
+        applicable: dict = {}
+        dependencies, yanked, compatible = True, False, True
+        for p, r in releases.items():
+            deps = [(q, rr) for q, rr, m in r["requires"] if not m or _marker_holds(m, python, platform)]
+            applicable[p] = deps
+            if dependencies:
+                for q, rr in deps:
+                    w = chosen.get(q)
+                    if w is None or not _sat(w, rr):
+                        dependencies = False
+                        break
+            if r["yanked"]:
+                yanked = True
+            if compatible and not (_sat(python, r["python"]) and platform in r["platforms"]):
+                compatible = False
 
         held = {"known": known}
         held["requirements"] = all(p in chosen and _sat(chosen[p], r) for p, r in project["requirements"])
-        held["dependencies"] = all(q in chosen and _sat(chosen[q], r) for p in chosen for q, r in applicable.get(p, ()))
+        held["dependencies"] = dependencies
         reached = [p for p, _ in project["requirements"] if p in chosen]
         seen = set(reached)
         while reached:
@@ -1234,8 +1249,8 @@ class PackageResolution(Family):
                     seen.add(q)
                     reached.append(q)
         held["minimal"] = seen == set(chosen)
-        held["not_yanked"] = not any(r["yanked"] for r in releases.values())
-        held["compatible"] = all(_sat(python, r["python"]) and platform in r["platforms"] for r in releases.values())
+        held["not_yanked"] = not yanked
+        held["compatible"] = compatible
         rules = spec["rules"]
         if rules["conflicts"]:
             held["no_conflicts"] = not any(
