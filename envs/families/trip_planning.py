@@ -1897,16 +1897,20 @@ def _mutation_candidates(spec: dict, db: dict, base: dict, cid: str):
     closures = facts.closures if spec.get("closures") else frozenset()
     stars = spec.get("stars")
 
+    floor, rainy = spec.get("rating"), spec.get("weather")
+
     def rest_ok(k, v, i, skip=""):
-        checks = {"open": WEEKDAY_OF[dates[i]] not in v["closed"] and (k, dates[i]) not in closures,
-                  "rating": spec.get("rating") is None or v["rating"] >= spec["rating"]}
-        return all(ok for name, ok in checks.items() if name != skip)
+        """The restaurant's checks hold (open that day, rated enough), but for `skip`."""
+        if skip != "open" and (WEEKDAY_OF[dates[i]] in v["closed"] or (k, dates[i]) in closures):
+            return False
+        return skip == "rating" or floor is None or v["rating"] >= floor
 
     def attr_ok(k, v, i, skip=""):
-        rain = spec.get("weather") and db["weather"][v["city"]][DATES.index(dates[i])] == "rain"
-        checks = {"open": WEEKDAY_OF[dates[i]] not in v["closed"] and (k, dates[i]) not in closures,
-                  "weather": not rain or v["indoor"]}
-        return all(ok for name, ok in checks.items() if name != skip)
+        """The attraction's checks hold (open that day, indoors when it rains), but for `skip`."""
+        if skip != "open" and (WEEKDAY_OF[dates[i]] in v["closed"] or (k, dates[i]) in closures):
+            return False
+        return (skip == "weather" or not rainy or v["indoor"]
+                or db["weather"][v["city"]][DATE_INDEX[dates[i]]] != "rain")
 
     def hotel_ok(k, v, s, skip=""):
         checks = _hotel_checks(spec, v, s, dates)
