@@ -740,7 +740,9 @@ def _plan_action(db: dict, mid: str, action: dict, st: dict | None = None) -> di
     key = _action_key(mid, action)
     plan = st["plans"].get(key)
     if plan is None:
-        plan = st["plans"][key] = _make_plan(db, mid, action, st)
+        plan = _make_plan(db, mid, action, st)
+        if len(st["plans"]) < 50000:  # bounded (a database has a few thousand distinct requests)
+            st["plans"][key] = plan
     return plan
 
 
