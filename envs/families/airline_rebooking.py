@@ -19,7 +19,7 @@ import random
 from collections import OrderedDict
 
 from ..family import Agent, Family, register_family
-from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages
+from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages, others_unchanged as _others_unchanged
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
 from ..tools import PAGE, ToolBox, ToolError, array, integer, number, paginate, peek, require, string
 
@@ -1185,7 +1185,7 @@ class AirlineRebooking(Family):
                 touched.setdefault(table, set()).add(rid)
                 ok = ok and _norm(table, final_db.get(table, {}).get(rid)) == record
             results[group["id"]] = ok
-        results["others_unchanged"] = _others_same(final_db, initial_db, touched)
+        results["others_unchanged"] = _others_unchanged(final_db, initial_db, touched)
         expected = spec["expected"]
         answer = answer if isinstance(answer, dict) else {}
         results["answer_charged"] = _money_eq(answer.get("total_charged"), expected["total_charged"])
@@ -1395,31 +1395,6 @@ class AirlineRebooking(Family):
         return out
 
 
-def _others_same(final_db: dict, initial_db: dict, touched: dict) -> bool:
-    """`judging.others_unchanged` (same verdicts), compared at C speed: a database that is the initial one is
-    unchanged, and a touched table is compared whole once its touched records are left out of shallow copies."""
-    if final_db is initial_db:
-        return True
-    if set(final_db) != set(initial_db):
-        return False
-    for table in sorted(initial_db):
-        before, after = initial_db[table], final_db[table]
-        skip = touched.get(table)
-        if not skip:
-            if before != after:
-                return False
-            continue
-        if not isinstance(after, dict) or set(before) != set(after):
-            return False
-        before, after = dict(before), dict(after)
-        for key in skip:
-            before.pop(key, None)
-            after.pop(key, None)
-        if before != after:
-            return False
-    return True
-
-
 def _fee_from_rules(fare_rules: dict, tier: str, free24: bool) -> int | None:
     """Change fee per passenger in cents, from the fare rules a tool returned (None: not changeable)."""
     if free24:
@@ -1429,5 +1404,3 @@ def _fee_from_rules(fare_rules: dict, tier: str, free24: bool) -> int | None:
     if fare_rules["fare_class"] == "main" and tier == "gold":
         return 0
     return _c(fare_rules["change_fee_per_passenger"])
-
-

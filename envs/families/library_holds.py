@@ -18,7 +18,7 @@ import random
 from collections import OrderedDict
 
 from ..family import Agent, Family, register_family
-from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages
+from ..judging import cents as _c, dollars as _d, soundex as _soundex, money_equal as _money_eq, all_pages as _all_pages, others_unchanged as _others_unchanged
 from ..model import JSON, Plan, Task, TaskDraft, ToolCall
 from ..tools import PAGE, ToolBox, ToolError, array, paginate, peek, require, string
 
@@ -965,7 +965,7 @@ class LibraryHolds(Family):
                 touched.setdefault(table, set()).add(key)
                 ok = ok and final_db.get(table, {}).get(key) == record
             results[group["id"]] = ok
-        results["others_unchanged"] = _others_unchanged(final_db, initial_db, touched)
+        results["others_unchanged"] = _others_unchanged(final_db, initial_db, touched, allow_added=True)
         expected = spec["expected"]
         answer = answer if isinstance(answer, dict) else {}
         results["answer_balance"] = _money_eq(answer.get("balance_owed"), expected["balance_owed"])
@@ -1193,32 +1193,3 @@ class LibraryHolds(Family):
         if changed:
             out.append(Plan(tuple(alt), answer))
         return out
-
-
-def _others_unchanged(final_db: dict, initial_db: dict, touched: dict) -> bool:
-    """`judging.others_unchanged(..., allow_added=True)` (same verdicts), compared at C speed: a database that is
-    the initial one is unchanged, and a touched table is compared whole once its touched records are left out of
-    shallow copies."""
-    if final_db is initial_db:
-        return True
-    if set(final_db) != set(initial_db):
-        return False
-    for table in sorted(initial_db):
-        before, after = initial_db[table], final_db[table]
-        skip = touched.get(table)
-        if not skip:
-            if before != after:
-                return False
-            continue
-        if not isinstance(after, dict):
-            return False
-        keys_before, keys_after = set(before), set(after)
-        if not keys_before <= keys_after or not keys_after - keys_before <= skip:
-            return False
-        before, after = dict(before), dict(after)
-        for key in skip:
-            before.pop(key, None)
-            after.pop(key, None)
-        if before != after:
-            return False
-    return True
