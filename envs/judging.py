@@ -7,6 +7,7 @@ must equal the initial one outside the records the task was allowed to touch.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from typing import Any
 
 
@@ -61,6 +62,23 @@ def others_unchanged(final_db: dict, initial_db: dict, touched: dict, allow_adde
         if before != after:
             return False
     return True
+
+
+_CONSTRAINT_IDS: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def constraint_ids(constraints: list) -> tuple[tuple[str, ...], frozenset]:
+    """(ids in order, their set) of a spec's constraint list, for judges called many times per spec.
+    Remembered for the last few lists; each entry holds its list, so an id is never reused while
+    cached (specs are not changed once drafted)."""
+    hit = _CONSTRAINT_IDS.get(id(constraints))
+    if hit is not None and hit[0] is constraints and len(hit[1]) == len(constraints):
+        return hit[1], hit[2]
+    order = tuple(c["id"] for c in constraints)
+    _CONSTRAINT_IDS[id(constraints)] = (constraints, order, frozenset(order))
+    while len(_CONSTRAINT_IDS) > 32:
+        _CONSTRAINT_IDS.popitem(last=False)
+    return order, frozenset(order)
 
 
 def all_pages(agent: Any, tool: str, **arguments: Any) -> list:

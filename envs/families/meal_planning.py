@@ -29,6 +29,7 @@ import random
 from collections import OrderedDict
 
 from synthgym.envs.family import Agent, Family, register_family
+from synthgym.envs.judging import constraint_ids as _constraint_ids
 from synthgym.envs.model import JSON, Plan, Task, TaskDraft, derive_seed
 from synthgym.envs.tools import PAGE, ToolBox, ToolError, array, integer, paginate, string
 
@@ -483,22 +484,6 @@ def _pantry_due(spec: dict, db: dict) -> list[tuple[str, int, str]]:
         if days[0] <= lot["expires"] <= days[-1] and (wanted is None or lot["id"] in wanted):
             out.append((lot["ingredient"], max(i for i, d in enumerate(days) if d <= lot["expires"]), lot["id"]))
     return sorted(out)
-
-
-_IDS: "OrderedDict[int, tuple]" = OrderedDict()
-
-
-def _constraint_ids(constraints: list) -> tuple:
-    """(ids in order, their set) of a spec's constraints, remembered for the last few lists (each entry holds its
-    list, so that the id stays its own; specs are not changed once drafted)."""
-    hit = _IDS.get(id(constraints))
-    if hit is not None and hit[0] is constraints and len(hit[1]) == len(constraints):
-        return hit[1], hit[2]
-    order = tuple(c["id"] for c in constraints)
-    _IDS[id(constraints)] = (constraints, order, frozenset(order))
-    while len(_IDS) > 32:
-        _IDS.popitem(last=False)
-    return order, frozenset(order)
 
 
 def _rows(db: dict) -> dict:

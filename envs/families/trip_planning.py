@@ -28,6 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from synthgym.envs.family import Agent, Family, register_family
+from synthgym.envs.judging import constraint_ids as _constraint_ids
 from synthgym.envs.model import JSON, Plan, Task, TaskDraft, canonical_json, derive_seed
 from synthgym.envs.tools import PAGE, ToolBox, ToolError, integer, number, paginate, string
 
@@ -634,22 +635,6 @@ def _day_cents(db: dict, day: dict, rates: dict | None = None) -> int:
 
 def _no_transport(value: str) -> bool:
     return value.strip() == "" or value.strip().lower() == "none"
-
-
-_IDS: "OrderedDict[int, tuple]" = OrderedDict()
-
-
-def _constraint_ids(constraints: list) -> tuple:
-    """(ids in order, their set) of a spec's constraints, remembered for the last few lists (each entry holds its
-    list, so that the id stays its own; specs are not changed once drafted)."""
-    hit = _IDS.get(id(constraints))
-    if hit is not None and hit[0] is constraints and len(hit[1]) == len(constraints):
-        return hit[1], hit[2]
-    order = tuple(c["id"] for c in constraints)
-    _IDS[id(constraints)] = (constraints, order, frozenset(order))
-    while len(_IDS) > 32:
-        _IDS.popitem(last=False)
-    return order, frozenset(order)
 
 
 def _evaluate(spec: dict, db: dict, answer: dict) -> dict[str, bool]:
