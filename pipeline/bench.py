@@ -27,8 +27,8 @@ def bench(tasks: int, families: str | None = None) -> dict:
     from .run import run
 
     names = [f.strip() for f in families.split(",")] if families else default_bench_families()
-    # Ten tasks per environment: enough units for two workers to share evenly at bench sizes.
-    config = build_config({"tasks": tasks, "families": names, "seed": 0, "tasks_per_env": 10})
+    # The run's own defaults (tasks per environment, batches): the units a real run certifies.
+    config = build_config({"tasks": tasks, "families": names, "seed": 0})
     figures: dict = {"tasks_planned": tasks, "families": names}
     import ray
 

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("families", help="list installed families")
 
     bench = sub.add_parser("bench", help="measure throughput, per-family costs, scaling and memory")
-    bench.add_argument("--tasks", type=_positive_int, default=3000)
+    bench.add_argument("--tasks", type=_positive_int, default=6000)
     bench.add_argument("--families", help="comma-separated family names (default: all Docker-free families)")
     bench.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
