@@ -46,6 +46,8 @@ def bench(tasks: int, families: str | None = None) -> dict:
         loop = run(config, f"{tmp}/loop", in_process=True, progress=False)
         loop_cpu_ms = (time.process_time() - cpu) * 1000
         one = run(config, f"{tmp}/ray1", workers=1, progress=False)
+        # Ray ends a worker left idle through the one-worker run: warm a second one again.
+        run(warm, f"{tmp}/warm-ray-again", workers=2, progress=False)
         two = run(config, f"{tmp}/ray2", workers=2, progress=False)
     if started_ray:
         ray.shutdown()
