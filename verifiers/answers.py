@@ -20,10 +20,11 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*[A-Za-z0-9]|\d+(?:\.\d+)?")
 class Pools:
     strings: list[str] = field(default_factory=list)
     numbers: list[float] = field(default_factory=list)
-    _seen: set = field(default_factory=set)
+    _seen_strings: set = field(default_factory=set)
+    _seen_numbers: set = field(default_factory=set)
 
     def copy(self) -> "Pools":
-        return Pools(list(self.strings), list(self.numbers), set(self._seen))
+        return Pools(list(self.strings), list(self.numbers), set(self._seen_strings), set(self._seen_numbers))
 
     def add_text(self, text: str) -> None:
         for token in _TOKEN.findall(text):
@@ -33,33 +34,41 @@ class Pools:
                 self.add_string(token)
 
     def add_string(self, value: str) -> None:
-        key = ("s", value)
-        if key not in self._seen and len(value) <= 200:
-            self._seen.add(key)
+        if value not in self._seen_strings and len(value) <= 200:
+            self._seen_strings.add(value)
             self.strings.append(value)
 
     def add_number(self, value: float) -> None:
-        key = ("n", value)
-        if key not in self._seen:
-            self._seen.add(key)
+        if value not in self._seen_numbers:
+            self._seen_numbers.add(value)
             self.numbers.append(value)
 
     def harvest(self, value: JSON, depth: int = 0) -> None:
-        """Collect strings and numbers from a tool result (bounded, in document order)."""
+        """Collect strings and numbers from a tool result (bounded: 6 levels deep, 50 items per
+        list; in document order, object keys sorted). Tool results are read unencoded, so tuples
+        count as lists."""
         if depth > 6:
             return
         if isinstance(value, dict):
-            for key in sorted(value):
-                self.harvest(value[key], depth + 1)
-        elif isinstance(value, (list, tuple)):  # tool results are read unencoded: tuples are lists
-            for item in value[:50]:
-                self.harvest(item, depth + 1)
-        elif isinstance(value, bool):
+            children = [value[key] for key in sorted(value)]
+        elif isinstance(value, (list, tuple)):
+            children = value[:50]
+        else:
+            children = (value,)
+            depth -= 1  # a bare value is harvested at its own depth
+        if depth >= 6:
             return
-        elif isinstance(value, (int, float)):
-            self.add_number(value)
-        elif isinstance(value, str):
-            self.add_string(value)
+        # Leaves are handled here rather than by a call each: a result holds many.
+        strings, seen_strings = self.strings, self._seen_strings
+        for child in children:
+            if isinstance(child, str):
+                if child not in seen_strings and len(child) <= 200:
+                    seen_strings.add(child)
+                    strings.append(child)
+            elif isinstance(child, (dict, list, tuple)):
+                self.harvest(child, depth + 1)
+            elif isinstance(child, (int, float)) and not isinstance(child, bool):
+                self.add_number(child)
 
 
 def minimal_value(schema: dict) -> JSON:
