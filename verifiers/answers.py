@@ -95,66 +95,103 @@ def minimal_value(schema: dict) -> JSON:
 
 
 def sample_value(schema: dict, rng: random.Random, pools: Pools, depth: int = 0) -> JSON:
-    """A random value of the schema's shape, drawing from the pools most of the time."""
+    """A random value of the schema's shape, drawing from the pools most of the time.
+
+    Objects nest at most 6 deep, arrays hold at most 4 items beyond `minItems`; strings come
+    from the pools 90% of the time, numbers 80% (clamped to the schema's bounds)."""
+    return _sampler(schema)(rng, pools, depth)
+
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_SAMPLERS: dict[int, tuple[dict, object]] = {}
+
+
+def _sampler(schema: dict):
+    """The sampling function of one schema, made once per schema object (tool schemas are
+    constants, answer schemas live as long as their task; each entry holds its schema)."""
+    hit = _SAMPLERS.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        if len(_SAMPLERS) > 4096:
+            _SAMPLERS.clear()
+        hit = _SAMPLERS[id(schema)] = (schema, _make_sampler(schema))
+    return hit[1]
+
+
+def _make_sampler(schema: dict):
     if "enum" in schema:
-        return rng.choice(schema["enum"])
+        options = schema["enum"]
+        return lambda rng, pools, depth: rng.choice(options)
     if "const" in schema:
-        return schema["const"]
+        const = schema["const"]
+        return lambda rng, pools, depth: const
     for key in ("anyOf", "oneOf"):
         if key in schema:
-            return sample_value(rng.choice(schema[key]), rng, pools, depth + 1)
+            branches = schema[key]
+            return lambda rng, pools, depth: sample_value(rng.choice(branches), rng, pools, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):
-        kind = rng.choice(kind)
-    if kind == "object" and depth < 6:
+        kinds = kind
+        by_kind = {k: _kind_sampler(schema, k) for k in kinds}
+        return lambda rng, pools, depth: by_kind[rng.choice(kinds)](rng, pools, depth)
+    return _kind_sampler(schema, kind)
+
+
+def _kind_sampler(schema: dict, kind: object):
+    if kind == "object":
         props = schema.get("properties", {})
         required = schema.get("required", ())
-        return {
-            k: sample_value(props[k], rng, pools, depth + 1)
-            for k in _sorted_keys(props)
-            if k in required or rng.random() < 0.5
-        }
-    if kind == "array" and depth < 6:
+        fields = [(k, k in required, props[k]) for k in sorted(props)]
+
+        def sample_object(rng, pools, depth):
+            if depth >= 6:
+                return None
+            return {k: sample_value(sub, rng, pools, depth + 1) for k, needed, sub in fields if needed or rng.random() < 0.5}
+
+        return sample_object
+    if kind == "array":
         low = schema.get("minItems", 0)
-        high = min(schema.get("maxItems", low + 4), low + 4)
+        high = max(low, min(schema.get("maxItems", low + 4), low + 4))
         items = schema.get("items", {})
-        out = [sample_value(items, rng, pools, depth + 1) for _ in range(rng.randint(low, max(low, high)))]
-        if schema.get("uniqueItems"):
-            unique = []
-            for item in out:
-                if item not in unique:
-                    unique.append(item)
-            out = unique if len(unique) >= low else out[:0] + unique
-        return out
+        unique_items = schema.get("uniqueItems")
+
+        def sample_array(rng, pools, depth):
+            if depth >= 6:
+                return None
+            out = [sample_value(items, rng, pools, depth + 1) for _ in range(rng.randint(low, high))]
+            if unique_items:
+                unique = []
+                for item in out:
+                    if item not in unique:
+                        unique.append(item)
+                out = unique
+            return out
+
+        return sample_array
     if kind == "string":
-        if pools.strings and rng.random() < 0.9:
-            return rng.choice(pools.strings)
-        return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(rng.randint(1, 8)))
+
+        def sample_string(rng, pools, depth):
+            if pools.strings and rng.random() < 0.9:
+                return rng.choice(pools.strings)
+            return "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(1, 8)))
+
+        return sample_string
     if kind in ("integer", "number"):
         low, high = schema.get("minimum"), schema.get("maximum")
-        if pools.numbers and rng.random() < 0.8:
-            value = rng.choice(pools.numbers)
-        else:
-            value = rng.uniform(low if low is not None else 0, high if high is not None else 1000)
-        if low is not None:
-            value = max(value, low)
-        if high is not None:
-            value = min(value, high)
-        return int(round(value)) if kind == "integer" else round(float(value), 2)
+        span = (low if low is not None else 0, high if high is not None else 1000)
+        integer = kind == "integer"
+
+        def sample_number(rng, pools, depth):
+            if pools.numbers and rng.random() < 0.8:
+                value = rng.choice(pools.numbers)
+            else:
+                value = rng.uniform(*span)
+            if low is not None:
+                value = max(value, low)
+            if high is not None:
+                value = min(value, high)
+            return int(round(value)) if integer else round(float(value), 2)
+
+        return sample_number
     if kind == "boolean":
-        return rng.random() < 0.5
-    return None
-
-
-_SORTED_KEYS: dict[int, tuple[dict, list]] = {}
-
-
-def _sorted_keys(props: dict) -> list:
-    """Property names in sorted order, once per schema object (schemas are shared constants; the
-    cache keeps each one alive, so its id is never reused while cached)."""
-    hit = _SORTED_KEYS.get(id(props))
-    if hit is None or hit[0] is not props or len(hit[1]) != len(props):
-        if len(_SORTED_KEYS) > 4096:
-            _SORTED_KEYS.clear()
-        hit = _SORTED_KEYS[id(props)] = (props, sorted(props))
-    return hit[1]
+        return lambda rng, pools, depth: rng.random() < 0.5
+    return lambda rng, pools, depth: None
