@@ -133,3 +133,21 @@ def require(db_table: dict, record_id: str, what: str) -> dict:
     if record is None:
         raise ToolError(f"unknown {what} id {record_id!r}")
     return record
+
+
+def run_tool(tool: Tool, db: dict, arguments: dict, cache: dict | None = None) -> Any:
+    """A tool's result as a family's own simulated agent sees it (a ToolError becomes
+    `{"error": ...}`). With `cache` (one per database, for read tools only), results are
+    remembered by tool and arguments; the cache is emptied when it reaches 4096 entries."""
+    if cache is not None:
+        key = (tool.spec.name, repr(sorted(arguments.items())))
+        hit = cache.get(key)
+        if hit is None:
+            if len(cache) >= 4096:
+                cache.clear()
+            hit = cache[key] = (run_tool(tool, db, arguments),)
+        return hit[0]
+    try:
+        return tool.fn(db, **arguments)
+    except ToolError as exc:
+        return {"error": str(exc)}

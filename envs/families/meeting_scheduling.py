@@ -34,7 +34,7 @@ from typing import Any
 from synthgym.envs.episode import CopyOnWrite
 from synthgym.envs.family import Agent, Family, register_family
 from synthgym.envs.model import Plan, Task, TaskDraft, ToolCall, canonical_json
-from synthgym.envs.tools import PAGE, ToolBox, ToolError, array, integer, paginate, require, string
+from synthgym.envs.tools import PAGE, ToolBox, ToolError, array, integer, paginate, require, run_tool, string
 
 toolbox = ToolBox()
 
@@ -1432,28 +1432,11 @@ class _SimAgent:
             return {"error": "unknown tool"}
         tool = toolbox[name]
         if not tool.spec.writes:
-            cache = self.world.read_cache if self.db is self.world.db else None
-            if cache is not None:
-                key = (name, repr(sorted(arguments.items())))
-                hit = cache.get(key)
-                if hit is None:
-                    if len(cache) >= 4096:
-                        cache.clear()
-                    try:
-                        hit = cache[key] = (tool.fn(self.db, **arguments),)
-                    except ToolError as exc:
-                        hit = cache[key] = ({"error": str(exc)},)
-                return hit[0]
-            try:
-                return tool.fn(self.db, **arguments)
-            except ToolError as exc:
-                return {"error": str(exc)}
+            return run_tool(tool, self.db, arguments, self.world.read_cache if self.db is self.world.db else None)
         self.writes.append((name, arguments))
         view = CopyOnWrite(self.db)
         try:
-            return tool.fn(view, **arguments)
-        except ToolError as exc:
-            return {"error": str(exc)}
+            return run_tool(tool, view, arguments)
         finally:
             self.db = view.materialize()
 
